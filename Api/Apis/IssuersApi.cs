@@ -1,0 +1,172 @@
+using System.Text.Json.Serialization;
+using Credentials.Api.Auth;
+using Credentials.Api.Extensions;
+using Credentials.Api.Http;
+using Credentials.Grains;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
+
+namespace Credentials.Api.Apis;
+
+/// <summary>A3, A4, B4: an org's issuers.</summary>
+public static class IssuersApi
+{
+    private static readonly string[] BodyTypes = ["application/json", "application/x-www-form-urlencoded", "multipart/form-data"];
+
+    public static RouteGroupBuilder MapIssuersApi(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/credentials/orgs/{org}/users/{user_id}/issuers")
+            .WithTags("Issuers")
+            .RequireAuthorization(AccessPolicies.OrgMember)
+            .AddEndpointFilter<RouteKeysFilter>();
+
+        group.MapGet("/", ListIssuers)
+            .WithName("ListIssuers")
+            .WithSummary("List the org's issuers, oldest first, with optional name search (q) and paging.");
+
+        group.MapPost("/", CreateIssuer)
+            .WithName("CreateIssuer")
+            .WithSummary("Create an issuer (200 with the Created envelope, as the published API does).")
+            .Accepts<IssuerWriteRequest>(BodyTypes[0], BodyTypes[1..]);
+
+        group.MapGet("/{entityId}/", GetIssuer)
+            .WithName("GetIssuer")
+            .WithSummary("Read one issuer, as a one-element array.");
+
+        group.MapPut("/{entityId}/", ReplaceIssuer)
+            .WithName("ReplaceIssuer")
+            .WithSummary("Replace an issuer's writable fields (admins only).")
+            .Accepts<IssuerWriteRequest>(BodyTypes[0], BodyTypes[1..])
+            .RequireAuthorization(AccessPolicies.OrgAdmin);
+
+        group.MapPatch("/{entityId}/", PatchIssuer)
+            .WithName("PatchIssuer")
+            .WithSummary("Change only the fields sent (admins only).")
+            .Accepts<IssuerWriteRequest>(BodyTypes[0], BodyTypes[1..])
+            .RequireAuthorization(AccessPolicies.OrgAdmin);
+
+        group.MapDelete("/{entityId}/", DeleteIssuer)
+            .WithName("DeleteIssuer")
+            .WithSummary("Delete an issuer (admins only).")
+            .RequireAuthorization(AccessPolicies.OrgAdmin);
+
+        return group;
+    }
+
+    public static async Task<Results<Ok<Envelope<IssuerList>>, ProblemHttpResult, ValidationProblem>> ListIssuers(
+        string org,
+        [FromRoute(Name = "user_id")] string userId,
+        [FromQuery] string? q,
+        [FromQuery] string? limit,
+        [FromQuery] string? offset,
+        HttpRequest request,
+        IGrainFactory grains,
+        IOptions<ApiOptions> options)
+    {
+        if (!Paging.TryParse(limit, offset, Paging.DefaultLimit, out var paging, out var error))
+        {
+            return Problems.Invalid(error!.StartsWith("limit", StringComparison.Ordinal) ? "limit" : "offset", error);
+        }
+
+        var outcome = await grains.GetGrain<IOrgGrain>(org)
+            .ListIssuers(q, (int)Math.Min(paging.Offset, int.MaxValue), paging.Limit);
+        if (outcome.Status == OutcomeStatus.OrgNotFound) return Problems.OrgNotFound(org);
+
+        var page = outcome.Value!;
+        var data = new IssuerView[page.Items.Count];
+        for (var i = 0; i < data.Length; i++) data[i] = IssuerView.From(org, page.Items[i]);
+
+        var baseUrl = Links.BaseUrl(request, options.Value);
+        var path = request.PathBase.Add(request.Path).Value!;
+        var next = paging.Offset + paging.Limit < page.Count
+            ? Paging.Link(baseUrl, path, q, paging.Limit, paging.Offset + paging.Limit)
+            : null;
+        var previous = paging.Offset > 0
+            ? Paging.Link(baseUrl, path, q, paging.Limit, Math.Max(0, paging.Offset - paging.Limit))
+            : null;
+
+        var list = new IssuerList(next, previous, page.Count, data, Paging.PageCount(page.Count, paging.Limit),
+            paging.PageNumber, Paging.MaxLimit);
+        return TypedResults.Ok(new Envelope<IssuerList>(Status.Ok, list));
+    }
+
+    public static async Task<Results<Ok<Envelope<IssuerView>>, ProblemHttpResult, ValidationProblem>> CreateIssuer(
+        string org, [FromRoute(Name = "user_id")] string userId, HttpRequest request, IGrainFactory grains, IOptions<ApiOptions> options)
+    {
+        var (input, error) = await IssuerRequestParser.ParseAsync(request, options.Value.MaxBodyBytes);
+        if (error is not null) return AsError(error);
+
+        var outcome = await grains.GetGrain<IOrgGrain>(org).CreateIssuer(input!);
+        return outcome.Status switch
+        {
+            OutcomeStatus.Created => TypedResults.Ok(new Envelope<IssuerView>(Status.Created, IssuerView.From(org, outcome.Value!))),
+            OutcomeStatus.Invalid => Problems.Invalid(outcome.Errors!),
+            _ => Problems.OrgNotFound(org),
+        };
+    }
+
+    public static async Task<Results<Ok<IssuerView[]>, ProblemHttpResult>> GetIssuer(
+        string org, [FromRoute(Name = "user_id")] string userId, string entityId, IGrainFactory grains)
+    {
+        var outcome = await grains.GetGrain<IOrgGrain>(org).GetIssuer(entityId);
+        return outcome.Status switch
+        {
+            OutcomeStatus.Ok => TypedResults.Ok(new[] { IssuerView.From(org, outcome.Value!) }),
+            OutcomeStatus.NotFound => IssuerNotFound(entityId),
+            _ => Problems.OrgNotFound(org),
+        };
+    }
+
+    public static Task<Results<Ok<IssuerView[]>, ProblemHttpResult, ValidationProblem>> ReplaceIssuer(
+        string org, [FromRoute(Name = "user_id")] string userId, string entityId, HttpRequest request, IGrainFactory grains, IOptions<ApiOptions> options) =>
+        Update(org, entityId, request, grains, options.Value, (grain, input) => grain.ReplaceIssuer(entityId, input));
+
+    public static Task<Results<Ok<IssuerView[]>, ProblemHttpResult, ValidationProblem>> PatchIssuer(
+        string org, [FromRoute(Name = "user_id")] string userId, string entityId, HttpRequest request, IGrainFactory grains, IOptions<ApiOptions> options) =>
+        Update(org, entityId, request, grains, options.Value, (grain, input) => grain.PatchIssuer(entityId, input));
+
+    private static async Task<Results<Ok<IssuerView[]>, ProblemHttpResult, ValidationProblem>> Update(
+        string org, string entityId, HttpRequest request, IGrainFactory grains, ApiOptions options,
+        Func<IOrgGrain, IssuerInput, Task<Outcome<Issuer>>> apply)
+    {
+        var (input, error) = await IssuerRequestParser.ParseAsync(request, options.MaxBodyBytes);
+        if (error is not null) return AsError(error);
+
+        var outcome = await apply(grains.GetGrain<IOrgGrain>(org), input!);
+        return outcome.Status switch
+        {
+            OutcomeStatus.Ok => TypedResults.Ok(new[] { IssuerView.From(org, outcome.Value!) }),
+            OutcomeStatus.Invalid => Problems.Invalid(outcome.Errors!),
+            OutcomeStatus.NotFound => IssuerNotFound(entityId),
+            _ => Problems.OrgNotFound(org),
+        };
+    }
+
+    public static async Task<Results<Ok<StatusOnly>, ProblemHttpResult>> DeleteIssuer(
+        string org, [FromRoute(Name = "user_id")] string userId, string entityId, IGrainFactory grains)
+    {
+        var outcome = await grains.GetGrain<IOrgGrain>(org).DeleteIssuer(entityId);
+        return outcome.Status switch
+        {
+            OutcomeStatus.Ok => TypedResults.Ok(new StatusOnly(Status.Deleted)),
+            OutcomeStatus.NotFound => IssuerNotFound(entityId),
+            _ => Problems.OrgNotFound(org),
+        };
+    }
+
+    private static ProblemHttpResult IssuerNotFound(string entityId) => Problems.NotFound($"No issuer with entityId '{entityId}'.");
+
+    /// <summary>The parser only ever answers with a problem result.</summary>
+    private static ProblemHttpResult AsError(IResult error) => (ProblemHttpResult)error;
+}
+
+/// <summary>The body of an issuer write, for the OpenAPI document (any of three encodings).</summary>
+public sealed record IssuerWriteRequest(
+    [property: JsonPropertyName("name")] string Name,
+    [property: JsonPropertyName("iconImage")] string? IconImage,
+    [property: JsonPropertyName("email")] string? Email,
+    [property: JsonPropertyName("url")] string? Url,
+    [property: JsonPropertyName("allowed_template_tags")] IReadOnlyList<string>? AllowedTemplateTags,
+    [property: JsonPropertyName("signatories")] IReadOnlyDictionary<string, string>? Signatories,
+    [property: JsonPropertyName("entityId")] string? EntityId);

@@ -1,0 +1,83 @@
+using System.Security.Cryptography;
+using System.Text;
+using Credentials.Api.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace Credentials.Api.Auth;
+
+/// <summary>
+/// The platform super-admin token. Only its SHA-256 is held, in memory and on disk; a presented
+/// token is hashed and compared in constant time. Tokens are 256-bit random values, so a fast
+/// hash is enough: there is nothing to brute-force.
+/// </summary>
+/// <remarks>
+/// With no <c>Auth:AdminToken</c> configured, the first start generates a token, keeps its hash
+/// in the data folder (owner-only) and prints the token once; later starts reuse the hash.
+/// Delete <c>admin-token.sha256</c> to have a new one made.
+/// </remarks>
+public sealed class AdminToken
+{
+    public const string Prefix = "cro_admin_";
+    public const string HashFileName = "admin-token.sha256";
+    private readonly byte[] _hash;
+    private string? _generated;
+
+    public AdminToken(IOptions<AuthOptions> options, IConfiguration configuration)
+    {
+        if (options.Value.AdminToken is { Length: > 0 } configured)
+        {
+            _hash = TokenHash.Of(configured);
+            return;
+        }
+
+        var directory = configuration["Storage:DataDirectory"] is { Length: > 0 } dir ? dir : "data";
+        Directory.CreateDirectory(directory);
+        var path = Path.Combine(directory, HashFileName);
+        if (File.Exists(path))
+        {
+            _hash = Convert.FromHexString(File.ReadAllText(path).Trim());
+            return;
+        }
+
+        _generated = TokenHash.NewSecret(Prefix);
+        _hash = TokenHash.Of(_generated);
+        var fileOptions = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows()) fileOptions.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        using var file = new StreamWriter(path, Encoding.ASCII, fileOptions);
+        file.Write(Convert.ToHexString(_hash));
+    }
+
+    public bool Matches(ReadOnlySpan<byte> presentedHash) => CryptographicOperations.FixedTimeEquals(presentedHash, _hash);
+
+    /// <summary>Prints a generated token once, to the console (never to the logs).</summary>
+    public void AnnounceIfGenerated(ICollection<string> urls)
+    {
+        if (_generated is null) return;
+        var url = urls.FirstOrDefault() ?? "http://localhost:5080";
+        Console.WriteLine($$"""
+
+            A super-admin token was generated for this data folder. It is shown only now; keep it safe:
+
+                {{_generated}}
+
+            Try it:
+
+                curl -X POST {{url}}/api/platforms/ -H 'Authorization: Api-Token {{_generated}}' -H 'Content-Type: application/json' -d '{"key":"demo"}'
+
+            """);
+        _generated = null;
+    }
+}
+
+/// <summary>How every API secret is made and fingerprinted.</summary>
+public static class TokenHash
+{
+    public static byte[] Of(string token) => SHA256.HashData(Encoding.UTF8.GetBytes(token));
+
+    public static string NewSecret(string prefix)
+    {
+        Span<byte> bytes = stackalloc byte[32];
+        RandomNumberGenerator.Fill(bytes);
+        return prefix + Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+    }
+}

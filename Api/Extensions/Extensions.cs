@@ -1,0 +1,77 @@
+using Credentials.Api.Auth;
+using Credentials.Api.Http;
+using Credentials.Grains.Hosting;
+using Microsoft.AspNetCore.HttpOverrides;
+using Microsoft.AspNetCore.WebUtilities;
+using Orleans.Configuration;
+
+namespace Credentials.Api.Extensions;
+
+public static class Extensions
+{
+    /// <summary>Everything the API process needs: the Orleans host, auth, JSON, errors, OpenAPI, health.</summary>
+    public static void AddCredentialsApi(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        var configuration = builder.Configuration;
+
+        services.AddOptions<ApiOptions>().Bind(configuration.GetSection("Api")).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<AuthOptions>().Bind(configuration.GetSection("Auth")).ValidateOnStart();
+        services.AddOptions<OrleansHostOptions>().Bind(configuration.GetSection("Orleans")).ValidateDataAnnotations().ValidateOnStart();
+
+        var storage = CredentialsSiloExtensions.StorageFromConfiguration(configuration);
+        var orleans = configuration.GetSection("Orleans").Get<OrleansHostOptions>() ?? new OrleansHostOptions();
+        builder.UseOrleans(silo =>
+        {
+            // Embedded default: one silo in this process. Cluster mode (separate silos) uses the Silo host.
+            silo.UseLocalhostClustering(orleans.SiloPort, orleans.GatewayPort, serviceId: orleans.ServiceId, clusterId: orleans.ClusterId);
+            silo.AddCredentialsStorage(storage);
+        });
+        services.AddSingleton(storage);
+
+        services.ConfigureHttpJsonOptions(options =>
+        {
+            options.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJsonContext.Default);
+        });
+        services.AddProblemDetails(options => options.CustomizeProblemDetails = context =>
+        {
+            // Framework-made errors (unknown route, wrong method) get a human detail too.
+            context.ProblemDetails.Detail ??= ReasonPhrases.GetReasonPhrase(context.ProblemDetails.Status ?? 500) is { Length: > 0 } reason
+                ? $"{reason}: {context.HttpContext.Request.Method} {context.HttpContext.Request.Path}"
+                : "The request failed.";
+        });
+        services.AddExceptionHandler<StatusExceptionHandler>();
+        services.AddOpenApi();
+        services.AddCredentialsAuth(configuration);
+        services.AddHealthChecks()
+            .AddCheck<ClusterHealthCheck>("cluster", tags: ["ready"])
+            .AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
+
+        if (configuration.GetValue<bool>("Api:TrustForwardedHeaders"))
+        {
+            services.Configure<ForwardedHeadersOptions>(options =>
+            {
+                options.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto | ForwardedHeaders.XForwardedHost;
+                // The operator vouches for the proxy by turning this on; its address is not known here.
+                options.KnownIPNetworks.Clear();
+                options.KnownProxies.Clear();
+            });
+        }
+    }
+
+    public static void UseCredentialsPipeline(this WebApplication app)
+    {
+        app.UseMiddleware<RequestIdMiddleware>();
+        if (app.Configuration.GetValue<bool>("Api:TrustForwardedHeaders"))
+        {
+            app.UseForwardedHeaders();
+        }
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
+        var adminToken = app.Services.GetRequiredService<AdminToken>();
+        app.Lifetime.ApplicationStarted.Register(() => adminToken.AnnounceIfGenerated(app.Urls));
+    }
+}

@@ -1,0 +1,18 @@
+using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Mvc;
+
+namespace Credentials.Api.Http;
+
+/// <summary>Source-generated JSON for every type the API writes: no reflection on hot paths.</summary>
+[JsonSerializable(typeof(IssuerView))]
+[JsonSerializable(typeof(Envelope<IssuerView>))]
+[JsonSerializable(typeof(Envelope<IssuerList>))]
+[JsonSerializable(typeof(StatusOnly))]
+[JsonSerializable(typeof(IssuerView[]))]
+[JsonSerializable(typeof(PlatformView))]
+[JsonSerializable(typeof(CreatePlatformRequest))]
+[JsonSerializable(typeof(Apis.IssuerWriteRequest))]
+[JsonSerializable(typeof(ProblemDetails))]
+[JsonSerializable(typeof(HttpValidationProblemDetails))]
+[JsonSerializable(typeof(Dictionary<string, string[]>))]
+internal sealed partial class ApiJsonContext : JsonSerializerContext;

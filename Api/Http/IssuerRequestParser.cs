@@ -1,0 +1,163 @@
+using System.Text.Json;
+using Credentials.Grains;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Credentials.Api.Http;
+
+/// <summary>
+/// Reads an issuer write from JSON, urlencoded or multipart bodies into one <see cref="IssuerInput"/>.
+/// Only parsing happens here (types and shapes); the org grain applies the contract's rules.
+/// </summary>
+public static class IssuerRequestParser
+{
+    private const string TagsField = "allowed_template_tags";
+    private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 16 };
+
+    public static async Task<(IssuerInput? Input, IResult? Error)> ParseAsync(HttpRequest request, long maxBytes)
+    {
+        if (request.ContentLength > maxBytes) return (null, Problems.TooLarge($"The body may be at most {maxBytes} bytes."));
+        var feature = request.HttpContext.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>();
+        if (feature is { IsReadOnly: false }) feature.MaxRequestBodySize = maxBytes;
+
+        if (request.HasJsonContentType()) return await ParseJsonAsync(request);
+        if (request.HasFormContentType) return await ParseFormAsync(request);
+        return (null, Problems.UnsupportedMediaType(
+            "Send application/json, application/x-www-form-urlencoded or multipart/form-data."));
+    }
+
+    private static async Task<(IssuerInput?, IResult?)> ParseJsonAsync(HttpRequest request)
+    {
+        JsonDocument document;
+        try
+        {
+            document = await JsonDocument.ParseAsync(request.Body, DocumentOptions, request.HttpContext.RequestAborted);
+        }
+        catch (JsonException ex)
+        {
+            return (null, Problems.BadRequest($"JSON parse error: {ex.Message}"));
+        }
+        using (document)
+        {
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+                return (null, Problems.BadRequest("The body must be a JSON object."));
+
+            var errors = new Dictionary<string, string[]>();
+            var input = new IssuerInput(
+                String(root, "name", errors),
+                String(root, "email", errors),
+                String(root, "url", errors),
+                String(root, "iconImage", errors),
+                Tags(root, errors),
+                Signatories(root, errors),
+                String(root, "entityId", errors),
+                errors.Count > 0 ? errors : null);
+            return (input, null);
+        }
+    }
+
+    private static Field<string> String(JsonElement root, string name, Dictionary<string, string[]> errors)
+    {
+        if (!root.TryGetProperty(name, out var value)) return Field<string>.Unset;
+        switch (value.ValueKind)
+        {
+            case JsonValueKind.String: return Field<string>.Of(value.GetString());
+            case JsonValueKind.Null: return Field<string>.Of(null);
+            default:
+                errors[name] = ["Not a valid string."];
+                return Field<string>.Unset;
+        }
+    }
+
+    private static Field<IReadOnlyList<string>> Tags(JsonElement root, Dictionary<string, string[]> errors)
+    {
+        if (!root.TryGetProperty(TagsField, out var value)) return Field<IReadOnlyList<string>>.Unset;
+        if (value.ValueKind == JsonValueKind.Null) return Field<IReadOnlyList<string>>.Of(null);
+        if (value.ValueKind != JsonValueKind.Array)
+        {
+            errors[TagsField] = ["Expected a list of strings or null."];
+            return Field<IReadOnlyList<string>>.Unset;
+        }
+        var tags = new List<string>(value.GetArrayLength());
+        foreach (var item in value.EnumerateArray())
+        {
+            if (item.ValueKind != JsonValueKind.String)
+            {
+                errors[TagsField] = ["Expected a list of strings or null."];
+                return Field<IReadOnlyList<string>>.Unset;
+            }
+            tags.Add(item.GetString()!);
+        }
+        return Field<IReadOnlyList<string>>.Of(tags);
+    }
+
+    private static Field<IReadOnlyDictionary<string, string>> Signatories(JsonElement root, Dictionary<string, string[]> errors)
+    {
+        if (!root.TryGetProperty("signatories", out var value)) return Field<IReadOnlyDictionary<string, string>>.Unset;
+        return SignatoriesFrom(value, errors);
+    }
+
+    private static Field<IReadOnlyDictionary<string, string>> SignatoriesFrom(JsonElement value, Dictionary<string, string[]> errors)
+    {
+        if (value.ValueKind == JsonValueKind.Null) return Field<IReadOnlyDictionary<string, string>>.Of(null);
+        if (value.ValueKind != JsonValueKind.Object)
+        {
+            errors["signatories"] = ["Expected an object of string to string."];
+            return Field<IReadOnlyDictionary<string, string>>.Unset;
+        }
+        var map = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var property in value.EnumerateObject())
+        {
+            if (property.Value.ValueKind != JsonValueKind.String)
+            {
+                errors["signatories"] = ["Expected an object of string to string."];
+                return Field<IReadOnlyDictionary<string, string>>.Unset;
+            }
+            map[property.Name] = property.Value.GetString()!;
+        }
+        return Field<IReadOnlyDictionary<string, string>>.Of(map);
+    }
+
+    private static async Task<(IssuerInput?, IResult?)> ParseFormAsync(HttpRequest request)
+    {
+        var form = await request.ReadFormAsync(request.HttpContext.RequestAborted);
+        var errors = new Dictionary<string, string[]>();
+
+        Field<string> Text(string name) => form.TryGetValue(name, out var v) ? Field<string>.Of(v.ToString()) : Field<string>.Unset;
+
+        var tags = Field<IReadOnlyList<string>>.Unset;
+        if (form.TryGetValue(TagsField, out var tagValues) || form.TryGetValue(TagsField + "[]", out tagValues))
+        {
+            // A single empty value is how an HTML form says "no tags".
+            string[] list = tagValues is [""] ? [] : tagValues.Select(t => t ?? "").ToArray();
+            tags = Field<IReadOnlyList<string>>.Of(list);
+        }
+
+        var signatories = Field<IReadOnlyDictionary<string, string>>.Unset;
+        if (form.TryGetValue("signatories", out var signatoriesText))
+        {
+            var text = signatoriesText.ToString();
+            if (string.IsNullOrWhiteSpace(text))
+            {
+                signatories = Field<IReadOnlyDictionary<string, string>>.Of(null);
+            }
+            else
+            {
+                try
+                {
+                    using var document = JsonDocument.Parse(text, DocumentOptions);
+                    signatories = SignatoriesFrom(document.RootElement, errors);
+                }
+                catch (JsonException)
+                {
+                    errors["signatories"] = ["Value must be valid JSON."];
+                }
+            }
+        }
+
+        var input = new IssuerInput(
+            Text("name"), Text("email"), Text("url"), Text("iconImage"), tags, signatories, Text("entityId"),
+            errors.Count > 0 ? errors : null);
+        return (input, null);
+    }
+}

@@ -1,0 +1,79 @@
+using System.Globalization;
+using System.Text;
+
+namespace Credentials.Api.Http;
+
+/// <summary>The contract's limit/offset rules (A3) and the links that move between pages.</summary>
+public readonly record struct Paging(long Offset, int Limit)
+{
+    public const int DefaultLimit = 50;
+    public const int MaxLimit = 1000;
+
+    /// <summary>
+    /// Empty values count as absent; non-integers, a negative offset or a limit below 1 are
+    /// refused; a limit above the maximum (however large) is clamped.
+    /// </summary>
+    public static bool TryParse(string? limitText, string? offsetText, int defaultLimit, out Paging paging, out string? error)
+    {
+        paging = default;
+        error = null;
+        var limit = defaultLimit;
+        if (!string.IsNullOrEmpty(limitText))
+        {
+            if (!TryParseInteger(limitText, out var parsed, out var negative) || negative || parsed < 1)
+            {
+                error = "limit must be an integer of at least 1.";
+                return false;
+            }
+            limit = (int)Math.Min(parsed, MaxLimit);
+        }
+        long offset = 0;
+        if (!string.IsNullOrEmpty(offsetText))
+        {
+            if (!TryParseInteger(offsetText, out offset, out var negative) || negative)
+            {
+                error = "offset must be a non-negative integer.";
+                return false;
+            }
+        }
+        paging = new Paging(offset, limit);
+        return true;
+    }
+
+    /// <summary>Parses an optionally signed decimal integer; values beyond long saturate.</summary>
+    private static bool TryParseInteger(string text, out long value, out bool negative)
+    {
+        value = 0;
+        var span = text.AsSpan();
+        negative = span.Length > 0 && span[0] == '-';
+        if (span.Length > 0 && (span[0] == '-' || span[0] == '+')) span = span[1..];
+        if (span.Length == 0) return false;
+        foreach (var c in span)
+        {
+            if (c is < '0' or > '9') return false;
+        }
+        if (negative)
+        {
+            // "-0" is zero, not a negative number.
+            negative = span.TrimStart('0').Length > 0;
+            return true;
+        }
+        value = long.TryParse(span, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed) ? parsed : long.MaxValue;
+        return true;
+    }
+
+    public long PageNumber => Offset / Limit + 1;
+
+    public static long PageCount(int count, int limit) => count == 0 ? 1 : (count + (long)limit - 1) / limit;
+
+    /// <summary>The page link for <paramref name="offset"/>, keeping <c>q</c> and the effective limit.</summary>
+    public static string Link(string baseUrl, string path, string? query, int limit, long offset)
+    {
+        var builder = new StringBuilder(baseUrl.Length + path.Length + 48);
+        builder.Append(baseUrl).Append(path).Append('?');
+        if (!string.IsNullOrEmpty(query)) builder.Append("q=").Append(Uri.EscapeDataString(query)).Append('&');
+        builder.Append("limit=").Append(limit.ToString(CultureInfo.InvariantCulture));
+        builder.Append("&offset=").Append(offset.ToString(CultureInfo.InvariantCulture));
+        return builder.ToString();
+    }
+}

@@ -1,0 +1,37 @@
+using System.Text.RegularExpressions;
+
+namespace Credentials.Api.Http;
+
+/// <summary>The contract's rules for the org and user keys in paths; a bad key is a 400.</summary>
+public sealed partial class RouteKeysFilter : IEndpointFilter
+{
+    [GeneratedRegex("^[a-z0-9][a-z0-9_-]{0,63}$")]
+    public static partial Regex OrgPattern();
+
+    [GeneratedRegex("^[A-Za-z0-9.@+_-]{1,150}$")]
+    public static partial Regex UserIdPattern();
+
+    public ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var values = context.HttpContext.Request.RouteValues;
+        if (values.TryGetValue("org", out var org) && !OrgPattern().IsMatch(org as string ?? ""))
+        {
+            return ValueTask.FromResult<object?>(Problems.Invalid("org", "A platform key is 1 to 64 of a-z, 0-9, '_' and '-', starting with a letter or digit."));
+        }
+        if (values.TryGetValue("user_id", out var user) && !UserIdPattern().IsMatch(user as string ?? ""))
+        {
+            return ValueTask.FromResult<object?>(Problems.Invalid("user_id", "A user id is 1 to 150 of letters, digits and . @ + _ -."));
+        }
+        return next(context);
+    }
+}
+
+/// <summary>Absolute URLs for links in responses.</summary>
+public static class Links
+{
+    /// <summary><c>Api:PublicBaseUrl</c> when set, else the request's scheme and host.</summary>
+    public static string BaseUrl(HttpRequest request, Extensions.ApiOptions options) =>
+        options.PublicBaseUrl is { Length: > 0 } configured
+            ? configured.TrimEnd('/')
+            : $"{request.Scheme}://{request.Host.Value}";
+}

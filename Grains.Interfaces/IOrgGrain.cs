@@ -1,0 +1,45 @@
+using Orleans.Concurrency;
+
+namespace Credentials.Grains;
+
+/// <summary>
+/// One grain per org (platform) key. It owns the platform record and the org's issuers, serves reads
+/// from memory and acknowledges a write only once it is durable.
+/// </summary>
+[Alias("credentials.org")]
+public interface IOrgGrain : IGrainWithStringKey
+{
+    [Alias("platform.create")]
+    Task<Outcome<Platform>> CreatePlatform(string? name);
+
+    [Alias("platform.get"), ReadOnly]
+    Task<Platform?> GetPlatform();
+
+    [Alias("issuers.list"), ReadOnly]
+    Task<Outcome<IssuerPage>> ListIssuers(string? query, int offset, int limit);
+
+    [Alias("issuers.get"), ReadOnly]
+    Task<Outcome<Issuer>> GetIssuer(string entityId);
+
+    [Alias("issuers.create")]
+    Task<Outcome<Issuer>> CreateIssuer(IssuerInput input);
+
+    /// <summary>PUT: every writable field is replaced; fields not sent return to their defaults.</summary>
+    [Alias("issuers.replace")]
+    Task<Outcome<Issuer>> ReplaceIssuer(string entityId, IssuerInput input);
+
+    /// <summary>PATCH: only the fields sent change.</summary>
+    [Alias("issuers.patch")]
+    Task<Outcome<Issuer>> PatchIssuer(string entityId, IssuerInput input);
+
+    [Alias("issuers.delete")]
+    Task<Outcome<bool>> DeleteIssuer(string entityId);
+}
+
+/// <summary>A stateless grain the API calls to prove the cluster answers (readiness).</summary>
+[Alias("credentials.probe")]
+public interface IProbeGrain : IGrainWithIntegerKey
+{
+    [Alias("ping")]
+    Task<string> Ping();
+}

@@ -1,0 +1,13 @@
+namespace Credentials.Grains.Storage;
+
+/// <summary>
+/// What one chunk row holds: up to a bounded number of items in creation order, and the
+/// highest sequence number ever handed out in it. The tail chunk's high-water mark is the org's
+/// counter, so ids are never reused, even after the newest item was deleted and the grain restarted.
+/// </summary>
+public sealed record Chunk<T>(long HighWater, ChunkItem<T>[] Items);
+
+public sealed record ChunkItem<T>(long Seq, T Value);
+
+/// <summary>The platform row: written once when the platform is created.</summary>
+public sealed record PlatformRecord(string Key, string Name, DateTimeOffset Created);

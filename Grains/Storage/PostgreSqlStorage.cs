@@ -1,0 +1,86 @@
+using System.Data.Common;
+using Npgsql;
+
+namespace Credentials.Grains.Storage;
+
+/// <summary>
+/// PostgreSQL: the cluster backend. The schema and the queries are ours, written for the contract
+/// of Microsoft.Orleans.Persistence.AdoNet 10.4 (its OrleansQuery keys, parameter names and
+/// result columns); we use one row per (service, state name, grain key) and the provider's version
+/// column for optimistic concurrency.
+/// </summary>
+public sealed class PostgreSqlStorage(string connectionString) : StorageBackend(connectionString)
+{
+    public override string Invariant => "Npgsql";
+    public override string Name => "postgresql";
+
+    public override DbConnection CreateConnection() => new NpgsqlConnection(ConnectionString);
+
+    // Every silo runs this at start-up; the advisory lock keeps concurrent starts from racing on DDL.
+    private const string Schema = """
+        SELECT pg_advisory_xact_lock(7461827364);
+        CREATE TABLE IF NOT EXISTS OrleansQuery
+        (
+            QueryKey varchar(64) NOT NULL PRIMARY KEY,
+            QueryText text NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS credentials_grain_state
+        (
+            service_id  varchar(150) NOT NULL,
+            state_name  varchar(512) NOT NULL,
+            grain_n0    bigint NOT NULL,
+            grain_n1    bigint NOT NULL,
+            grain_key   varchar(512) NOT NULL,
+            payload     bytea NULL,
+            version     integer NOT NULL,
+            modified_on timestamptz NOT NULL,
+            PRIMARY KEY (service_id, state_name, grain_n0, grain_n1, grain_key)
+        );
+        """;
+
+    private const string KeyMatch = """
+        service_id = @ServiceId AND state_name = @GrainTypeString
+        AND grain_n0 = @GrainIdN0 AND grain_n1 = @GrainIdN1
+        AND grain_key = COALESCE(CAST(@GrainIdExtensionString AS varchar), '')
+        """;
+
+    /// <summary>The provider treats "same version back" (or null back for a new row) as a conflict.</summary>
+    private static readonly Dictionary<string, string> Queries = new()
+    {
+        ["WriteToStorageKey"] = """
+            WITH written AS (
+                INSERT INTO credentials_grain_state AS s
+                    (service_id, state_name, grain_n0, grain_n1, grain_key, payload, version, modified_on)
+                VALUES (@ServiceId, @GrainTypeString, @GrainIdN0, @GrainIdN1,
+                        COALESCE(CAST(@GrainIdExtensionString AS varchar), ''), @PayloadBinary, 1, now())
+                ON CONFLICT (service_id, state_name, grain_n0, grain_n1, grain_key) DO UPDATE
+                    SET payload = excluded.payload, version = s.version + 1, modified_on = excluded.modified_on
+                    WHERE s.version = CAST(@GrainStateVersion AS integer)
+                RETURNING s.version)
+            SELECT COALESCE((SELECT version FROM written), CAST(@GrainStateVersion AS integer)) AS "NewGrainStateVersion";
+            """,
+        ["ReadFromStorageKey"] = $"""
+            SELECT payload AS "PayloadBinary", version AS "Version"
+            FROM credentials_grain_state
+            WHERE {KeyMatch};
+            """,
+        ["ClearStorageKey"] = $"""
+            WITH cleared AS (
+                UPDATE credentials_grain_state
+                SET payload = NULL, version = version + 1, modified_on = now()
+                WHERE {KeyMatch} AND version = CAST(@GrainStateVersion AS integer)
+                RETURNING version)
+            SELECT COALESCE((SELECT version FROM cleared), CAST(@GrainStateVersion AS integer)) AS "NewGrainStateVersion";
+            """,
+    };
+
+    public override async Task EnsureSchemaAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = new NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await ExecuteAsync(connection, transaction, Schema, cancellationToken);
+        await UpsertQueriesAsync(connection, transaction, Queries, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+    }
+}
