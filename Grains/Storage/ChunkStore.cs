@@ -30,10 +30,22 @@ public sealed class ChunkStore(IGrainStorage storage)
     public async Task<string?> WriteAsync<T>(string key, T value, string? etag)
     {
         var state = new GrainState<T>(value, etag) { RecordExists = etag is not null };
-        await storage.WriteStateAsync(StateName, GrainId.Create(ChunkGrainType, key), state);
-        RowsWritten.Add(1, new KeyValuePair<string, object?>("org", OrgOf(key)));
+        var org = OrgOf(key);
+        // The provider calls the serializer inside this call; the org flows to it for the byte count.
+        WritingOrg.Value = org;
+        try
+        {
+            await storage.WriteStateAsync(StateName, GrainId.Create(ChunkGrainType, key), state);
+        }
+        finally
+        {
+            WritingOrg.Value = null;
+        }
+        RowsWritten.Add(1, new KeyValuePair<string, object?>("org", org));
         return state.ETag;
     }
+
+    internal static readonly AsyncLocal<string?> WritingOrg = new();
 
     internal static string OrgOf(string key)
     {

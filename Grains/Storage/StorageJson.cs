@@ -14,8 +14,7 @@ public sealed class StorageJsonSerializer : IGrainStorageSerializer
     public BinaryData Serialize<T>(T? input)
     {
         var bytes = JsonSerializer.SerializeToUtf8Bytes(input!, TypeInfo<T>());
-        // Chunk keys start with the org; the tag lets a listener attribute bytes to one org.
-        ChunkStore.BytesWritten.Add(bytes.Length);
+        ChunkStore.BytesWritten.Add(bytes.Length, new KeyValuePair<string, object?>("org", ChunkStore.WritingOrg.Value));
         return new BinaryData(bytes);
     }
 

@@ -1,0 +1,50 @@
+using System.Net;
+using System.Net.Sockets;
+using Credentials.Grains.Storage;
+
+namespace Credentials.Tests.Infrastructure;
+
+public enum Backend
+{
+    Sqlite,
+    PostgreSql,
+}
+
+/// <summary>Storage for a test: a fresh SQLite file, or the PostgreSQL server the test script started.</summary>
+public static class TestBackends
+{
+    public const string PostgresVariable = "CREDENTIALS_TEST_POSTGRES";
+
+    /// <summary>
+    /// The PostgreSQL connection string. Missing is a failure, never a skip: run the tests through
+    /// scripts/test.sh, which starts a throwaway server, or set the variable yourself.
+    /// </summary>
+    public static string PostgresConnectionString =>
+        Environment.GetEnvironmentVariable(PostgresVariable) is { Length: > 0 } value
+            ? value
+            : throw new InvalidOperationException(
+                $"{PostgresVariable} is not set. Run `bash scripts/test.sh`, which starts PostgreSQL, or point the variable at a server.");
+
+    public static StorageBackend Create(Backend backend, string dataDirectory) => backend switch
+    {
+        Backend.PostgreSql => new PostgreSqlStorage(PostgresConnectionString),
+        _ => SqliteStorage.InDirectory(dataDirectory),
+    };
+
+    public static string NewTempDirectory()
+    {
+        var path = Path.Combine(Path.GetTempPath(), "credentials-tests", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(path);
+        return path;
+    }
+
+    /// <summary>A fresh service id keeps every fixture's rows apart in a shared PostgreSQL database.</summary>
+    public static string NewServiceId() => "test-" + Guid.NewGuid().ToString("N")[..12];
+
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
