@@ -13,7 +13,7 @@ public sealed record Issuer(
 
 /// <summary>A field of a write request: whether the client sent it, and what it sent.</summary>
 /// <remarks>PATCH changes only the fields that are set; PUT and POST treat unset fields as their defaults.</remarks>
-[GenerateSerializer, Immutable, Alias("credentials.field.v1")]
+[GenerateSerializer, Immutable, Alias("credentials.field.v1`1")]
 public readonly record struct Field<T>([property: Id(0)] bool IsSet, [property: Id(1)] T? Value)
 {
     public static Field<T> Unset => default;

@@ -14,7 +14,7 @@ public enum OutcomeStatus
 }
 
 /// <summary>The result of a write: a status, the value on success, the field errors when invalid.</summary>
-[GenerateSerializer, Immutable, Alias("credentials.outcome.v1")]
+[GenerateSerializer, Immutable, Alias("credentials.outcome.v1`1")]
 public sealed record Outcome<T>(
     [property: Id(0)] OutcomeStatus Status,
     [property: Id(1)] T? Value = default,
