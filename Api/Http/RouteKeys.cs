@@ -5,10 +5,11 @@ namespace Credentials.Api.Http;
 /// <summary>The contract's rules for the org and user keys in paths; a bad key is a 400.</summary>
 public sealed partial class RouteKeysFilter : IEndpointFilter
 {
-    [GeneratedRegex("^[a-z0-9][a-z0-9_-]{0,63}$")]
+    // \z, not $: in .NET "$" also matches before a final newline, which would let "org\n" through.
+    [GeneratedRegex("^[a-z0-9][a-z0-9_-]{0,63}\\z")]
     public static partial Regex OrgPattern();
 
-    [GeneratedRegex("^[A-Za-z0-9.@+_-]{1,150}$")]
+    [GeneratedRegex("^[A-Za-z0-9.@+_-]{1,150}\\z")]
     public static partial Regex UserIdPattern();
 
     public ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)

@@ -19,14 +19,15 @@ public static partial class IssuerRules
     public const int SignatoryKeyMax = 100;
     public const int SignatoryValueMax = 2048;
 
-    [GeneratedRegex("^[A-Za-z0-9_-]{1,64}$")]
+    // \z, not $: in .NET "$" also matches before a final newline, which would let "id\n" through.
+    [GeneratedRegex("^[A-Za-z0-9_-]{1,64}\\z")]
     private static partial Regex EntityIdPattern();
 
     // Django's EmailValidator: a dot-atom (or quoted) user part and a domain of labels.
-    [GeneratedRegex("""^([-!#$%&'*+/=?^_`{}|~0-9A-Za-z]+(\.[-!#$%&'*+/=?^_`{}|~0-9A-Za-z]+)*|"([\x01-\x08\x0b\x0c\x0e-\x1f!#-\[\]-\x7f]|\\[\x01-\x09\x0b\x0c\x0d-\x7f])*")$""")]
+    [GeneratedRegex("""^([-!#$%&'*+/=?^_`{}|~0-9A-Za-z]+(\.[-!#$%&'*+/=?^_`{}|~0-9A-Za-z]+)*|"([\x01-\x08\x0b\x0c\x0e-\x1f!#-\[\]-\x7f]|\\[\x01-\x09\x0b\x0c\x0d-\x7f])*")\z""")]
     private static partial Regex EmailUserPattern();
 
-    [GeneratedRegex("^((?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)+)(?:[A-Za-z0-9-]{2,63}(?<!-))$")]
+    [GeneratedRegex("^((?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)+)(?:[A-Za-z0-9-]{2,63}(?<!-))\\z")]
     private static partial Regex EmailDomainPattern();
 
     /// <summary>A new random entityId: 128 random bits as 22 URL-safe base64 characters.</summary>
