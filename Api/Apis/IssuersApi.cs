@@ -133,7 +133,7 @@ public static class IssuersApi
         var (input, error) = await IssuerRequestParser.ParseAsync(request, options.MaxBodyBytes);
         if (error is not null) return AsError(error);
 
-        var outcome = await apply(grains.GetGrain<IOrgGrain>(org), input!);
+        var outcome = await apply(grains.GetGrain<IOrgGrain>(org), WithoutEntityId(input!));
         return outcome.Status switch
         {
             OutcomeStatus.Ok => TypedResults.Ok(new[] { IssuerView.From(org, outcome.Value!) }),
@@ -153,6 +153,21 @@ public static class IssuersApi
             OutcomeStatus.NotFound => IssuerNotFound(entityId),
             _ => Problems.OrgNotFound(org),
         };
+    }
+
+    /// <summary>
+    /// entityId is the issuer's identity (B4): PUT and PATCH ignore one in the body, even one of the
+    /// wrong JSON type, so it must not surface as a parse error either.
+    /// </summary>
+    private static IssuerInput WithoutEntityId(IssuerInput input)
+    {
+        var errors = input.ParseErrors;
+        if (errors is not null && errors.ContainsKey("entityId"))
+        {
+            var rest = errors.Where(kv => kv.Key != "entityId").ToDictionary(kv => kv.Key, kv => kv.Value);
+            errors = rest.Count > 0 ? rest : null;
+        }
+        return input with { EntityId = Field<string>.Unset, ParseErrors = errors };
     }
 
     private static ProblemHttpResult IssuerNotFound(string entityId) => Problems.NotFound($"No issuer with entityId '{entityId}'.");
