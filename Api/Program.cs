@@ -1,5 +1,8 @@
 using Credentials.Api.Apis;
+using Credentials.Api.Commands;
 using Credentials.Api.Extensions;
+
+if (OperatorCommands.IsCommand(args)) return await OperatorCommands.RunAsync(args);
 
 // Settings files come from beside the binary; relative paths in settings (./data) from where you run it.
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
@@ -10,9 +13,11 @@ app.UseCredentialsPipeline();
 
 app.MapHealthApi();
 app.MapPlatformsApi();
+app.MapTokensApi();
 app.MapIssuersApi();
 
-app.Run();
+await app.RunAsync();
+return 0;
 
 /// <summary>Exposed for WebApplicationFactory in the tests.</summary>
 public partial class Program;

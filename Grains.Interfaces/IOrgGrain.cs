@@ -15,6 +15,20 @@ public interface IOrgGrain : IGrainWithStringKey
     [Alias("platform.get"), ReadOnly]
     Task<Platform?> GetPlatform();
 
+    /// <summary>Creates an org API token; the secret is in the answer and nowhere else.</summary>
+    [Alias("tokens.create")]
+    Task<Outcome<IssuedToken>> CreateToken(string name);
+
+    [Alias("tokens.list"), ReadOnly]
+    Task<Outcome<IReadOnlyList<ApiTokenInfo>>> ListTokens();
+
+    [Alias("tokens.revoke")]
+    Task<Outcome<bool>> RevokeToken(string name);
+
+    /// <summary>The name of the live token whose SHA-256 is <paramref name="tokenHash"/>, or null.</summary>
+    [Alias("tokens.authenticate"), ReadOnly]
+    Task<string?> AuthenticateToken(byte[] tokenHash);
+
     [Alias("issuers.list"), ReadOnly]
     Task<Outcome<IssuerPage>> ListIssuers(string? query, int offset, int limit);
 

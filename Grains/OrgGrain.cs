@@ -19,7 +19,8 @@ public sealed partial class OrgGrain(ChunkStore store, TimeProvider clock, ILogg
 
     private string Org => this.GetPrimaryKeyString();
     private Platform? _platform;
-    private PlatformWrite? _platformWrite;
+    private SingleRow<PlatformRecord> _platformRow = null!;
+    private SingleRow<TokenSet> _tokens = null!;
     private ChunkedCollection<Issuer> _issuers = null!;
     private GroupCommit _commit = null!;
 
@@ -27,13 +28,14 @@ public sealed partial class OrgGrain(ChunkStore store, TimeProvider clock, ILogg
     {
         _issuers = new ChunkedCollection<Issuer>($"{Org}/issuers", i => i.EntityId, IssuerSize);
         _commit = new GroupCommit(store, TakeChanges, OnCommitFailed);
-        var (platform, _) = await store.ReadAsync<PlatformRecord>(PlatformKey);
-        if (platform is null) return;
+        _platformRow = new SingleRow<PlatformRecord>($"{Org}/platform");
+        _tokens = new SingleRow<TokenSet>($"{Org}/tokens");
+        await _platformRow.LoadAsync(store);
+        if (_platformRow.Value is not { } platform) return;
         _platform = new Platform(platform.Key, platform.Name, platform.Created);
+        await _tokens.LoadAsync(store);
         await _issuers.LoadAsync(store);
     }
-
-    private string PlatformKey => $"{Org}/platform";
 
     public async Task<Outcome<Platform>> CreatePlatform(string? name)
     {
@@ -46,12 +48,55 @@ public sealed partial class OrgGrain(ChunkStore store, TimeProvider clock, ILogg
         var created = clock.GetUtcNow();
         created = created.AddTicks(-(created.Ticks % TimeSpan.TicksPerMillisecond));
         _platform = new Platform(Org, trimmed, created);
-        _platformWrite = new PlatformWrite(PlatformKey, new PlatformRecord(Org, trimmed, created));
+        _platformRow.Set(new PlatformRecord(Org, trimmed, created));
         await _commit.CommitAsync();
         return new Outcome<Platform>(OutcomeStatus.Created, _platform);
     }
 
     public Task<Platform?> GetPlatform() => Task.FromResult(_platform);
+
+    public async Task<Outcome<IssuedToken>> CreateToken(string name)
+    {
+        if (_platform is null) return Outcome<IssuedToken>.OrgNotFound;
+        if (!ApiTokens.IsValidName(name)) return Outcome<IssuedToken>.Invalid("name", "Use 1 to 64 letters, digits, '.', '_' or '-'.");
+        var live = _tokens.Value?.Tokens ?? [];
+        if (live.Any(t => t.Name == name)) return Outcome<IssuedToken>.Invalid("name", "A live token with this name already exists.");
+        if (live.Length >= ApiTokens.MaxPerOrg) return Outcome<IssuedToken>.Invalid("name", $"A platform may hold at most {ApiTokens.MaxPerOrg} live tokens.");
+
+        var secret = ApiTokens.NewSecret(Org);
+        var created = clock.GetUtcNow();
+        _tokens.Set(new TokenSet([.. live, new StoredToken(name, ApiTokens.Hash(secret), created)]));
+        await _commit.CommitAsync();
+        return new Outcome<IssuedToken>(OutcomeStatus.Created, new IssuedToken(name, secret, created));
+    }
+
+    public Task<Outcome<IReadOnlyList<ApiTokenInfo>>> ListTokens()
+    {
+        if (_platform is null) return Task.FromResult(Outcome<IReadOnlyList<ApiTokenInfo>>.OrgNotFound);
+        IReadOnlyList<ApiTokenInfo> tokens = (_tokens.Value?.Tokens ?? []).Select(t => new ApiTokenInfo(t.Name, t.Created)).ToArray();
+        return Task.FromResult(new Outcome<IReadOnlyList<ApiTokenInfo>>(OutcomeStatus.Ok, tokens));
+    }
+
+    public async Task<Outcome<bool>> RevokeToken(string name)
+    {
+        if (_platform is null) return Outcome<bool>.OrgNotFound;
+        var live = _tokens.Value?.Tokens ?? [];
+        if (!live.Any(t => t.Name == name)) return Outcome<bool>.NotFound;
+        _tokens.Set(new TokenSet(live.Where(t => t.Name != name).ToArray()));
+        await _commit.CommitAsync();
+        return new Outcome<bool>(OutcomeStatus.Ok, true);
+    }
+
+    public Task<string?> AuthenticateToken(byte[] tokenHash)
+    {
+        string? match = null;
+        // Every live token is compared, in constant time each, whatever matches first.
+        foreach (var token in _tokens?.Value?.Tokens ?? [])
+        {
+            if (System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(token.Hash, tokenHash)) match = token.Name;
+        }
+        return Task.FromResult(match);
+    }
 
     public Task<Outcome<IssuerPage>> ListIssuers(string? query, int offset, int limit)
     {
@@ -154,11 +199,8 @@ public sealed partial class OrgGrain(ChunkStore store, TimeProvider clock, ILogg
     private List<IPendingWrite> TakeChanges()
     {
         var writes = new List<IPendingWrite>();
-        if (_platformWrite is not null)
-        {
-            writes.Add(_platformWrite);
-            _platformWrite = null;
-        }
+        if (_platformRow.TakeChange() is { } platform) writes.Add(platform);
+        if (_tokens.TakeChange() is { } tokens) writes.Add(tokens);
         foreach (var chunk in _issuers.TakeChanges()) writes.Add(chunk);
         return writes;
     }
@@ -172,9 +214,4 @@ public sealed partial class OrgGrain(ChunkStore store, TimeProvider clock, ILogg
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Commit failed for org {Org}; the grain will reload from storage.")]
     private static partial void LogCommitFailed(ILogger logger, Exception exception, string org);
-
-    private sealed class PlatformWrite(string key, PlatformRecord record) : IPendingWrite
-    {
-        public async Task WriteAsync(ChunkStore store) => await store.WriteAsync(key, record, etag: null);
-    }
 }

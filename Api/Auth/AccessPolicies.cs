@@ -1,4 +1,10 @@
+using System.Security.Claims;
+using System.Text;
+using Credentials.Api.Extensions;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.IdentityModel.Tokens;
 
 namespace Credentials.Api.Auth;
 
@@ -10,35 +16,155 @@ public static class AccessPolicies
 {
     /// <summary>IsAdminUserOrStudent: may read and create under <c>/orgs/{org}/users/{user_id}/</c>.</summary>
     public const string OrgMember = "org-member";
-    /// <summary>May change or delete an org's existing issuers and images.</summary>
+    /// <summary>May change or delete an org's existing items, read its platform and manage its tokens.</summary>
     public const string OrgAdmin = "org-admin";
     /// <summary>May create platforms.</summary>
     public const string SuperAdmin = "super-admin";
 
+    /// <summary>Picks the handler from the Authorization header's scheme.</summary>
+    public const string DefaultScheme = "credentials";
+
     public static IServiceCollection AddCredentialsAuth(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddSingleton<AdminToken>();
-        services.AddAuthentication(ApiTokenAuthenticationHandler.SchemeName)
-            .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, ApiTokenAuthenticationHandler>(
-                ApiTokenAuthenticationHandler.SchemeName, null);
+        services.AddSingleton<OrgTokenCache>();
+        services.TryAddTimeProvider();
+        var jwt = configuration.GetSection("Auth:Jwt").Get<JwtOptions>() ?? new JwtOptions();
+        services.AddOptions<JwtOptions>().Bind(configuration.GetSection("Auth:Jwt"))
+            .Validate(o => string.IsNullOrEmpty(o.SigningKey) || Encoding.UTF8.GetByteCount(o.SigningKey) >= 32,
+                "Auth:Jwt:SigningKey must be at least 32 bytes.")
+            .ValidateOnStart();
+
+        var authentication = services.AddAuthentication(DefaultScheme)
+            .AddPolicyScheme(DefaultScheme, "Api-Token or Bearer", options =>
+            {
+                options.ForwardDefaultSelector = context =>
+                    jwt.Enabled && context.Request.Headers.Authorization.ToString().StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)
+                        ? JwtBearerDefaults.AuthenticationScheme
+                        : ApiTokenAuthenticationHandler.SchemeName;
+            })
+            .AddScheme<AuthenticationSchemeOptions, ApiTokenAuthenticationHandler>(ApiTokenAuthenticationHandler.SchemeName, null);
+        if (jwt.Enabled) authentication.AddJwtBearer(options => ConfigureJwt(options, jwt));
+
         services.AddSingleton<IAuthorizationHandler, OrgAccessHandler>();
         services.AddAuthorizationBuilder()
             .AddPolicy(OrgMember, p => p.RequireAuthenticatedUser().AddRequirements(new OrgAccessRequirement(AdminOnly: false)))
             .AddPolicy(OrgAdmin, p => p.RequireAuthenticatedUser().AddRequirements(new OrgAccessRequirement(AdminOnly: true)))
-            .AddPolicy(SuperAdmin, p => p.RequireClaim(CredentialClaims.Kind, CredentialClaims.SuperAdmin));
+            .AddPolicy(SuperAdmin, p => p.RequireAuthenticatedUser().RequireClaim(CredentialClaims.Kind, CredentialClaims.SuperAdmin));
         return services;
+    }
+
+    private static void TryAddTimeProvider(this IServiceCollection services)
+    {
+        if (!services.Any(d => d.ServiceType == typeof(TimeProvider))) services.AddSingleton(TimeProvider.System);
+    }
+
+    /// <summary>
+    /// User tokens (B1): HS256 with the configured key, or the OIDC authority's keys; <c>exp</c>
+    /// required with 30 s of skew; issuer and audience checked when configured; <c>role</c> must be
+    /// <c>admin</c>, <c>student</c> or absent.
+    /// </summary>
+    private static void ConfigureJwt(JwtBearerOptions options, JwtOptions jwt)
+    {
+        options.MapInboundClaims = false;
+        if (!string.IsNullOrEmpty(jwt.Authority)) options.Authority = jwt.Authority;
+        options.TokenValidationParameters = new TokenValidationParameters
+        {
+            ValidateIssuer = !string.IsNullOrEmpty(jwt.Issuer),
+            ValidIssuer = jwt.Issuer,
+            ValidateAudience = !string.IsNullOrEmpty(jwt.Audience),
+            ValidAudience = jwt.Audience,
+            ValidateLifetime = true,
+            RequireExpirationTime = true,
+            RequireSignedTokens = true,
+            ClockSkew = TimeSpan.FromSeconds(30),
+            NameClaimType = CredentialClaims.Subject,
+            RoleClaimType = CredentialClaims.Role,
+        };
+        if (!string.IsNullOrEmpty(jwt.SigningKey))
+        {
+            options.TokenValidationParameters.IssuerSigningKey = new SymmetricSecurityKey(Encoding.UTF8.GetBytes(jwt.SigningKey));
+            options.TokenValidationParameters.ValidAlgorithms = [SecurityAlgorithms.HmacSha256];
+        }
+        options.Events = new JwtBearerEvents
+        {
+            OnTokenValidated = context =>
+            {
+                var principal = context.Principal!;
+                var sub = principal.FindFirstValue(CredentialClaims.Subject);
+                var org = principal.FindFirstValue(CredentialClaims.Org);
+                var roles = principal.FindAll(CredentialClaims.Role).Select(c => c.Value).ToArray();
+                var role = roles switch
+                {
+                    [] => CredentialClaims.StudentRole,
+                    [CredentialClaims.AdminRole] => CredentialClaims.AdminRole,
+                    [CredentialClaims.StudentRole] => CredentialClaims.StudentRole,
+                    _ => null,
+                };
+                if (string.IsNullOrEmpty(sub) || string.IsNullOrEmpty(org) || role is null)
+                {
+                    context.Fail("The token needs sub and org claims, and a role of admin or student.");
+                    return Task.CompletedTask;
+                }
+                context.Principal = new ClaimsPrincipal(new ClaimsIdentity(
+                [
+                    new Claim(CredentialClaims.Kind, CredentialClaims.User),
+                    new Claim(CredentialClaims.Subject, sub),
+                    new Claim(CredentialClaims.Org, org),
+                    new Claim(CredentialClaims.Role, role),
+                ], JwtBearerDefaults.AuthenticationScheme, CredentialClaims.Subject, CredentialClaims.Role));
+                return Task.CompletedTask;
+            },
+            OnChallenge = async context =>
+            {
+                context.HandleResponse();
+                var problems = context.HttpContext.RequestServices.GetRequiredService<IProblemDetailsService>();
+                var challenge = context.AuthenticateFailure is null
+                    ? "Bearer realm=\"credentials\", Api-Token realm=\"credentials\""
+                    : "Bearer realm=\"credentials\", error=\"invalid_token\"";
+                await AuthProblems.WriteUnauthorizedAsync(context.HttpContext, problems, challenge);
+            },
+            OnForbidden = async context =>
+            {
+                var problems = context.HttpContext.RequestServices.GetRequiredService<IProblemDetailsService>();
+                await AuthProblems.WriteForbiddenAsync(context.HttpContext, problems);
+            },
+        };
     }
 }
 
 /// <summary>Access to the org named by the route's <c>{org}</c> (and, for students, <c>{user_id}</c>).</summary>
 public sealed record OrgAccessRequirement(bool AdminOnly) : IAuthorizationRequirement;
 
+/// <summary>
+/// IsAdminUserOrStudent: the super-admin; an org token of the route's org; a user token of the
+/// route's org with role admin; and, for reads and creates only, the student whose <c>sub</c> is
+/// the route's <c>user_id</c>. Decided from the credential and the route alone, before any
+/// lookup, so the answer never depends on whether the org exists.
+/// </summary>
 public sealed class OrgAccessHandler : AuthorizationHandler<OrgAccessRequirement>
 {
     protected override Task HandleRequirementAsync(AuthorizationHandlerContext context, OrgAccessRequirement requirement)
     {
-        // The super-admin may act on every org. Org tokens and user tokens arrive with issue #3.
-        if (context.User.HasClaim(CredentialClaims.Kind, CredentialClaims.SuperAdmin))
+        var user = context.User;
+        if (user.IsSuperAdmin())
+        {
+            context.Succeed(requirement);
+            return Task.CompletedTask;
+        }
+        if (context.Resource is not HttpContext http) return Task.CompletedTask;
+
+        var org = http.GetRouteValue("org") as string;
+        if (org is null || user.FindFirstValue(CredentialClaims.Org) != org) return Task.CompletedTask;
+
+        var role = user.FindFirstValue(CredentialClaims.Role);
+        if (role == CredentialClaims.AdminRole)
+        {
+            context.Succeed(requirement);
+        }
+        else if (!requirement.AdminOnly
+                 && http.GetRouteValue("user_id") is string userId
+                 && user.FindFirstValue(CredentialClaims.Subject) == userId)
         {
             context.Succeed(requirement);
         }

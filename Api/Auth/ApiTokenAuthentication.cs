@@ -17,29 +17,43 @@ public sealed class ApiTokenAuthenticationHandler(
     ILoggerFactory loggerFactory,
     UrlEncoder encoder,
     AdminToken adminToken,
+    OrgTokenCache orgTokens,
     IProblemDetailsService problems)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, loggerFactory, encoder)
 {
     public const string SchemeName = "ApiToken";
 
-    protected override Task<AuthenticateResult> HandleAuthenticateAsync()
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         var header = Request.Headers.Authorization.ToString();
-        if (header.Length == 0) return Task.FromResult(AuthenticateResult.NoResult());
+        if (header.Length == 0) return AuthenticateResult.NoResult();
 
         var token = TokenOf(header);
-        if (token is null) return Task.FromResult(AuthenticateResult.NoResult());
-        if (token.Length is 0 or > 512) return Task.FromResult(AuthenticateResult.Fail("Malformed token."));
+        if (token is null) return AuthenticateResult.NoResult();
+        if (token.Length is 0 or > 512) return AuthenticateResult.Fail("Malformed token.");
 
-        Span<byte> hash = stackalloc byte[32];
-        System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(token), hash);
+        var hash = System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(token));
         if (adminToken.Matches(hash))
         {
-            var identity = new ClaimsIdentity([new Claim(CredentialClaims.Kind, CredentialClaims.SuperAdmin)], SchemeName);
-            return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName)));
+            return Success([new Claim(CredentialClaims.Kind, CredentialClaims.SuperAdmin)]);
         }
-        return Task.FromResult(AuthenticateResult.Fail("Unknown token."));
+
+        // An org token names its org, whose grain holds the hashes of its live tokens.
+        if (Grains.ApiTokens.OrgOf(token) is { } org && Http.RouteKeysFilter.OrgPattern().IsMatch(org)
+            && await orgTokens.AuthenticateAsync(org, hash) is { } name)
+        {
+            return Success([
+                new Claim(CredentialClaims.Kind, CredentialClaims.OrgToken),
+                new Claim(CredentialClaims.Org, org),
+                new Claim(CredentialClaims.Role, CredentialClaims.AdminRole),
+                new Claim(CredentialClaims.TokenName, name),
+            ]);
+        }
+        return AuthenticateResult.Fail("Unknown or revoked token.");
     }
+
+    private static AuthenticateResult Success(Claim[] claims) =>
+        AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName)), SchemeName));
 
     /// <summary>The token after an <c>Api-Token</c> or <c>Api-Key</c> prefix, or null for other schemes.</summary>
     private static string? TokenOf(string header)
@@ -51,31 +65,36 @@ public sealed class ApiTokenAuthenticationHandler(
         return null;
     }
 
-    protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
+    protected override Task HandleChallengeAsync(AuthenticationProperties properties) =>
+        AuthProblems.WriteUnauthorizedAsync(Context, problems, "Api-Token realm=\"credentials\", Bearer realm=\"credentials\"");
+
+    protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
+        AuthProblems.WriteForbiddenAsync(Context, problems);
+}
+
+/// <summary>The 401 and 403 bodies, the same whichever scheme answers.</summary>
+public static class AuthProblems
+{
+    public static async Task WriteUnauthorizedAsync(HttpContext context, IProblemDetailsService problems, string challenge)
     {
-        Response.StatusCode = StatusCodes.Status401Unauthorized;
-        Response.Headers.WWWAuthenticate = "Api-Token realm=\"credentials\", Bearer realm=\"credentials\"";
-        await WriteProblem(StatusCodes.Status401Unauthorized, "Unauthorized", "Authentication credentials were not provided or are not valid.");
+        context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+        context.Response.Headers.WWWAuthenticate = challenge;
+        await Write(context, problems, StatusCodes.Status401Unauthorized, "Unauthorized",
+            "Authentication credentials were not provided or are not valid.");
     }
 
-    protected override async Task HandleForbiddenAsync(AuthenticationProperties properties)
+    public static async Task WriteForbiddenAsync(HttpContext context, IProblemDetailsService problems)
     {
-        Response.StatusCode = StatusCodes.Status403Forbidden;
-        await WriteProblem(StatusCodes.Status403Forbidden, "Forbidden", "You do not have permission to perform this action.");
+        context.Response.StatusCode = StatusCodes.Status403Forbidden;
+        await Write(context, problems, StatusCodes.Status403Forbidden, "Forbidden",
+            "You do not have permission to perform this action.");
     }
 
-    private async Task WriteProblem(int status, string title, string detail) =>
+    private static async Task Write(HttpContext context, IProblemDetailsService problems, int status, string title, string detail) =>
         await problems.WriteAsync(new ProblemDetailsContext
         {
-            HttpContext = Context,
+            HttpContext = context,
             ProblemDetails = new ProblemDetails { Status = status, Title = title, Detail = detail },
         });
 }
 
-/// <summary>The claims our authentication handlers issue.</summary>
-public static class CredentialClaims
-{
-    /// <summary>What kind of credential authenticated the caller.</summary>
-    public const string Kind = "credential_kind";
-    public const string SuperAdmin = "superadmin";
-}

@@ -19,15 +19,7 @@ public static class Extensions
         services.AddOptions<AuthOptions>().Bind(configuration.GetSection("Auth")).ValidateOnStart();
         services.AddOptions<OrleansHostOptions>().Bind(configuration.GetSection("Orleans")).ValidateDataAnnotations().ValidateOnStart();
 
-        var storage = CredentialsSiloExtensions.StorageFromConfiguration(configuration);
-        var orleans = configuration.GetSection("Orleans").Get<OrleansHostOptions>() ?? new OrleansHostOptions();
-        builder.UseOrleans(silo =>
-        {
-            // Embedded default: one silo in this process. Cluster mode (separate silos) uses the Silo host.
-            silo.UseLocalhostClustering(orleans.SiloPort, orleans.GatewayPort, serviceId: orleans.ServiceId, clusterId: orleans.ClusterId);
-            silo.AddCredentialsStorage(storage);
-        });
-        services.AddSingleton(storage);
+        builder.AddOrleans();
 
         services.ConfigureHttpJsonOptions(options =>
         {
@@ -43,9 +35,16 @@ public static class Extensions
         services.AddExceptionHandler<StatusExceptionHandler>();
         services.AddOpenApi();
         services.AddCredentialsAuth(configuration);
-        services.AddHealthChecks()
-            .AddCheck<ClusterHealthCheck>("cluster", tags: ["ready"])
-            .AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
+        services.AddCredentialsRateLimiting(configuration);
+        var health = services.AddHealthChecks().AddCheck<ClusterHealthCheck>("cluster", tags: ["ready"]);
+        if (!OrleansSetup.IsClientMode(configuration) || !string.IsNullOrEmpty(configuration.GetConnectionString("PostgreSql")))
+        {
+            if (OrleansSetup.IsClientMode(configuration))
+            {
+                services.AddSingleton(CredentialsSiloExtensions.StorageFromConfiguration(configuration));
+            }
+            health.AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
+        }
 
         if (configuration.GetValue<bool>("Api:TrustForwardedHeaders"))
         {
@@ -69,6 +68,7 @@ public static class Extensions
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseAuthentication();
+        app.UseRateLimiter();
         app.UseAuthorization();
         app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
         var adminToken = app.Services.GetRequiredService<AdminToken>();

@@ -11,3 +11,8 @@ public sealed record ChunkItem<T>(long Seq, T Value);
 
 /// <summary>The platform row: written once when the platform is created.</summary>
 public sealed record PlatformRecord(string Key, string Name, DateTimeOffset Created);
+
+/// <summary>The org's live API tokens: names, SHA-256 fingerprints and creation times, never secrets.</summary>
+public sealed record TokenSet(StoredToken[] Tokens);
+
+public sealed record StoredToken(string Name, byte[] Hash, DateTimeOffset Created);

@@ -28,4 +28,5 @@ public sealed class StorageJsonSerializer : IGrainStorageSerializer
 [JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(Chunk<Issuer>))]
 [JsonSerializable(typeof(PlatformRecord))]
+[JsonSerializable(typeof(TokenSet))]
 internal sealed partial class StorageJsonContext : JsonSerializerContext;

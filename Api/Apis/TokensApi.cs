@@ -1,0 +1,91 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Credentials.Api.Auth;
+using Credentials.Api.Http;
+using Credentials.Grains;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Credentials.Api.Apis;
+
+/// <summary>B2: an org's API tokens. The secret is shown once, at creation.</summary>
+public static class TokensApi
+{
+    public static RouteGroupBuilder MapTokensApi(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/platforms/{org}/tokens")
+            .WithTags("Platform tokens")
+            .RequireAuthorization(AccessPolicies.OrgAdmin)
+            .AddEndpointFilter<RouteKeysFilter>();
+
+        group.MapPost("/", CreateToken)
+            .WithName("CreateToken")
+            .WithSummary("Create an org API token; the answer is the only time the secret is shown.")
+            .Accepts<CreateTokenRequest>("application/json");
+
+        group.MapGet("/", ListTokens)
+            .WithName("ListTokens")
+            .WithSummary("List the org's live tokens: names and dates, never secrets.");
+
+        group.MapDelete("/{name}/", RevokeToken)
+            .WithName("RevokeToken")
+            .WithSummary("Revoke a token; every API node refuses it within 5 seconds.");
+
+        return group;
+    }
+
+    public static async Task<Results<Created<TokenCreatedView>, ProblemHttpResult, ValidationProblem>> CreateToken(
+        string org, HttpRequest request, IGrainFactory grains)
+    {
+        if (!request.HasJsonContentType()) return Problems.UnsupportedMediaType("Send application/json.");
+        CreateTokenRequest? body;
+        try
+        {
+            body = await request.ReadFromJsonAsync(ApiJsonContext.Default.CreateTokenRequest, request.HttpContext.RequestAborted);
+        }
+        catch (JsonException)
+        {
+            return Problems.BadRequest("The body must be a JSON object with a \"name\" string.");
+        }
+        var outcome = await grains.GetGrain<IOrgGrain>(org).CreateToken(body?.Name ?? "");
+        return outcome.Status switch
+        {
+            OutcomeStatus.Created => TypedResults.Created($"/api/platforms/{org}/tokens/{outcome.Value!.Name}/",
+                new TokenCreatedView(outcome.Value.Name, outcome.Value.Token, Timestamp(outcome.Value.Created))),
+            OutcomeStatus.Invalid => Problems.Invalid(outcome.Errors!),
+            _ => Problems.OrgNotFound(org),
+        };
+    }
+
+    public static async Task<Results<Ok<TokenView[]>, ProblemHttpResult>> ListTokens(string org, IGrainFactory grains)
+    {
+        var outcome = await grains.GetGrain<IOrgGrain>(org).ListTokens();
+        if (outcome.Status == OutcomeStatus.OrgNotFound) return Problems.OrgNotFound(org);
+        return TypedResults.Ok(outcome.Value!.Select(t => new TokenView(t.Name, Timestamp(t.Created))).ToArray());
+    }
+
+    public static async Task<Results<NoContent, ProblemHttpResult>> RevokeToken(string org, string name, IGrainFactory grains)
+    {
+        var outcome = await grains.GetGrain<IOrgGrain>(org).RevokeToken(name);
+        return outcome.Status switch
+        {
+            OutcomeStatus.Ok => TypedResults.NoContent(),
+            OutcomeStatus.NotFound => Problems.NotFound($"No live token named '{name}'."),
+            _ => Problems.OrgNotFound(org),
+        };
+    }
+
+    private static string Timestamp(DateTimeOffset value) =>
+        value.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture);
+}
+
+public sealed record CreateTokenRequest([property: JsonPropertyName("name")] string? Name);
+
+public sealed record TokenCreatedView(
+    [property: JsonPropertyName("name")] string Name,
+    [property: JsonPropertyName("token")] string Token,
+    [property: JsonPropertyName("created")] string Created);
+
+public sealed record TokenView(
+    [property: JsonPropertyName("name")] string Name,
+    [property: JsonPropertyName("created")] string Created);
