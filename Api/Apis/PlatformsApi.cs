@@ -31,23 +31,42 @@ public static class PlatformsApi
         HttpRequest request, IGrainFactory grains)
     {
         if (!request.HasJsonContentType()) return Problems.UnsupportedMediaType("Send application/json.");
-        CreatePlatformRequest? body;
+        JsonDocument document;
         try
         {
-            body = await request.ReadFromJsonAsync(ApiJsonContext.Default.CreatePlatformRequest, request.HttpContext.RequestAborted);
+            document = await JsonDocument.ParseAsync(request.Body, cancellationToken: request.HttpContext.RequestAborted);
         }
         catch (JsonException)
         {
             return Problems.BadRequest("The body must be a JSON object with \"key\" and optional \"name\" strings.");
         }
-        if (body?.Key is not { } key || !RouteKeysFilter.OrgPattern().IsMatch(key))
+        string? key, name;
+        var errors = new Dictionary<string, string[]>();
+        using (document)
         {
-            return Problems.Invalid("key", "A platform key is 1 to 64 of a-z, 0-9, '_' and '-', starting with a letter or digit.");
+            if (document.RootElement.ValueKind != JsonValueKind.Object)
+                return Problems.BadRequest("The body must be a JSON object with \"key\" and optional \"name\" strings.");
+            // A field of the wrong JSON type is named in the errors, as for issuers, not a bare parse error.
+            key = StringField(document.RootElement, "key", errors);
+            name = StringField(document.RootElement, "name", errors);
         }
+        if (!errors.ContainsKey("key") && (key is null || !RouteKeysFilter.OrgPattern().IsMatch(key)))
+        {
+            errors["key"] = ["A platform key is 1 to 64 of a-z, 0-9, '_' and '-', starting with a letter or digit."];
+        }
+        if (errors.Count > 0) return Problems.Invalid(errors);
 
-        var outcome = await grains.GetGrain<IOrgGrain>(key).CreatePlatform(body.Name);
+        var outcome = await grains.GetGrain<IOrgGrain>(key!).CreatePlatform(name);
         if (!outcome.Succeeded) return Problems.Invalid(outcome.Errors!);
         return TypedResults.Created($"/api/platforms/{key}/", PlatformView.From(outcome.Value!));
+    }
+
+    private static string? StringField(JsonElement body, string field, Dictionary<string, string[]> errors)
+    {
+        if (!body.TryGetProperty(field, out var value)) return null;
+        if (value.ValueKind == JsonValueKind.String) return value.GetString();
+        if (value.ValueKind != JsonValueKind.Null) errors[field] = ["Not a valid string."];
+        return null;
     }
 
     public static async Task<Results<Ok<PlatformView>, ProblemHttpResult>> GetPlatform(string org, IGrainFactory grains)
