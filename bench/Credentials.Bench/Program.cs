@@ -1,0 +1,280 @@
+using System.Globalization;
+using System.Net;
+using System.Text;
+using Credentials.Bench;
+
+// Benchmarks a running credentials service (loopback only). See bench/README.md.
+BenchOptions options;
+try
+{
+    options = BenchOptions.Parse(args);
+}
+catch (ArgumentException ex)
+{
+    Console.Error.WriteLine($"bench: {ex.Message}");
+    Console.Error.WriteLine(BenchOptions.Usage);
+    return 2;
+}
+if (options.Help)
+{
+    Console.WriteLine(BenchOptions.Usage);
+    return 0;
+}
+
+try
+{
+    await Bench.RunAsync(options);
+    return 0;
+}
+catch (Exception ex) when (ex is InvalidOperationException or TimeoutException or HttpRequestException)
+{
+    Console.Error.WriteLine($"bench: {ex.Message}");
+    return 1;
+}
+
+namespace Credentials.Bench
+{
+    public static class Bench
+    {
+        public static readonly string[] AllScenarios = ["ceiling", "read-list", "read-search", "write-create", "write-create-20"];
+
+        /// <summary>An org holds at most 250,000 issuers (OrgGrain.MaxIssuersPerOrg); stay below it.</summary>
+        private const long MaxWritesPerOrg = 240_000;
+
+        public static async Task RunAsync(BenchOptions o)
+        {
+            using var setupHttp = LoadRunner.NewClient(64);
+            var service = new ServiceClient(o.Url, o.Token, setupHttp);
+            var warmup = TimeSpan.FromSeconds(o.WarmupSeconds);
+            var duration = TimeSpan.FromSeconds(o.DurationSeconds);
+            var seedTimeout = TimeSpan.FromSeconds(o.SeedTimeoutSeconds);
+
+            Console.WriteLine($"bench: {o.Url} [{o.Label}] scenarios={string.Join(',', o.Scenarios)} " +
+                $"duration={o.DurationSeconds}s warmup={o.WarmupSeconds}s concurrency={o.Concurrency}");
+            await service.WaitReadyAsync(TimeSpan.FromSeconds(30));
+
+            string? listOrg = null;
+            if (o.Scenarios.Contains("ceiling") || o.Scenarios.Contains("read-list"))
+            {
+                listOrg = ServiceClient.NewOrgKey("list");
+                await Seed(service, listOrg, o.Issuers, seedTimeout);
+            }
+            string? searchOrg = null;
+            if (o.Scenarios.Contains("read-search"))
+            {
+                searchOrg = ServiceClient.NewOrgKey("search");
+                await Seed(service, searchOrg, o.SearchIssuers, seedTimeout);
+            }
+
+            foreach (var scenario in AllScenarios.Where(o.Scenarios.Contains))
+            {
+                // Let the previous scenario's in-flight work (and the GC) settle.
+                await Task.Delay(500);
+                var result = scenario switch
+                {
+                    "ceiling" => await Ceiling(service, listOrg!, o, warmup, duration),
+                    "read-list" => await ReadList(service, listOrg!, o, warmup, duration),
+                    "read-search" => await ReadSearch(service, searchOrg!, o, warmup, duration),
+                    "write-create" => await Write(service, 1, "write-create", o, warmup, duration),
+                    _ => await Write(service, o.Orgs, "write-create-20", o, warmup, duration),
+                };
+                Report.Print(result);
+                Report.Append(o.OutputPath, o.Label, result);
+            }
+            Console.WriteLine($"bench: rows appended to {Path.GetFullPath(o.OutputPath)}");
+        }
+
+        private static async Task Seed(ServiceClient service, string org, int count, TimeSpan timeout)
+        {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            await service.CreatePlatformAsync(org);
+            await service.FillAsync(org, count, parallelism: 64, timeout);
+            Console.WriteLine($"bench: seeded {org} with {count} issuers in {clock.Elapsed.TotalSeconds:0.0} s " +
+                $"({count / Math.Max(clock.Elapsed.TotalSeconds, 0.001):0} writes/s at 64 in flight)");
+        }
+
+        private static async Task<ScenarioResult> Ceiling(ServiceClient service, string org, BenchOptions o, TimeSpan warmup, TimeSpan duration)
+        {
+            var page = await service.FetchPageAsync(service.IssuersUrl(org), o.Issuers);
+            await using var server = await CeilingServer.StartAsync(page);
+            var url = new Uri(server.Url, $"api/credentials/orgs/{org}/users/{ServiceClient.UserId}/issuers/?limit=50");
+            using var client = LoadRunner.NewClient(o.Concurrency);
+            return await LoadRunner.RunAsync("ceiling", $"in-process Kestrel, same {page.Length} B page",
+                client, (_, _) => service.Get(url), o.Concurrency, warmup, duration, o.MaxRequests);
+        }
+
+        private static async Task<ScenarioResult> ReadList(ServiceClient service, string org, BenchOptions o, TimeSpan warmup, TimeSpan duration)
+        {
+            var url = service.IssuersUrl(org);
+            var page = await service.FetchPageAsync(url, o.Issuers);
+            using var client = LoadRunner.NewClient(o.Concurrency);
+            return await LoadRunner.RunAsync("read-list", $"{o.Issuers} issuers, limit=50 ({page.Length} B)",
+                client, (_, _) => service.Get(url), o.Concurrency, warmup, duration, o.MaxRequests);
+        }
+
+        private static async Task<ScenarioResult> ReadSearch(ServiceClient service, string org, BenchOptions o, TimeSpan warmup, TimeSpan duration)
+        {
+            var url = service.IssuersUrl(org, ServiceClient.Needle);
+            var hits = (o.SearchIssuers + 99) / 100;
+            var page = await service.FetchPageAsync(url, hits);
+            using var client = LoadRunner.NewClient(o.Concurrency);
+            return await LoadRunner.RunAsync("read-search", $"q={ServiceClient.Needle}: {hits} of {o.SearchIssuers}, limit=50 ({page.Length} B)",
+                client, (_, _) => service.Get(url), o.Concurrency, warmup, duration, o.MaxRequests);
+        }
+
+        private static async Task<ScenarioResult> Write(ServiceClient service, int orgCount, string name, BenchOptions o, TimeSpan warmup, TimeSpan duration)
+        {
+            var orgs = new string[orgCount];
+            for (var i = 0; i < orgCount; i++)
+            {
+                orgs[i] = ServiceClient.NewOrgKey(orgCount == 1 ? "write" : $"w{i}");
+                await service.CreatePlatformAsync(orgs[i]);
+            }
+            var urls = orgs.Select(org => service.IssuersUrl(org)).ToArray();
+            var budget = Math.Min(o.MaxRequests, MaxWritesPerOrg * orgCount);
+            var counter = 0L;
+            using var client = LoadRunner.NewClient(o.Concurrency);
+            var result = await LoadRunner.RunAsync(name, "", client, (worker, sequence) =>
+            {
+                // Round-robin over the orgs, so every org sees an even share of the concurrency.
+                var n = Interlocked.Increment(ref counter);
+                var json = ServiceClient.IssuerJson(string.Create(CultureInfo.InvariantCulture, $"Bench write {worker}-{sequence}"), n);
+                return service.PostJson(urls[n % urls.Length], json);
+            }, o.Concurrency, warmup, duration, budget);
+
+            long stored = 0;
+            foreach (var org in orgs) stored += await service.CountAsync(org);
+            var detail = orgCount == 1
+                ? $"1 org, fresh; it held {stored} issuers after"
+                : $"{orgCount} orgs round-robin, fresh; they held {stored} issuers after";
+            return result with { Detail = detail };
+        }
+    }
+
+    public static class Report
+    {
+        private const string Header =
+            "| UTC | backend | scenario | detail | conc | secs | requests | req/s | 2xx/s | p50 ms | p90 ms | p99 ms | max ms | errors |\n" +
+            "| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n";
+
+        public static void Print(ScenarioResult r)
+        {
+            var h = r.Latency;
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{r.Scenario,-16} {r.RequestsPerSecond,9:0} req/s ({r.SuccessesPerSecond:0} 2xx/s) " +
+                $"p50 {Ms(h.PercentileMicros(50))} p90 {Ms(h.PercentileMicros(90))} p99 {Ms(h.PercentileMicros(99))} max {Ms(h.MaxMicros)} ms " +
+                $"errors {r.Errors}{Kinds(r)}  [{r.Requests} in {r.MeasuredSeconds:0.0} s, c={r.Concurrency}; {r.Detail}]"));
+        }
+
+        public static void Append(string path, string label, ScenarioResult r)
+        {
+            var h = r.Latency;
+            var row = string.Create(CultureInfo.InvariantCulture,
+                $"| {DateTime.UtcNow:yyyy-MM-dd HH:mm} | {label} | {r.Scenario} | {r.Detail} | {r.Concurrency} | {r.MeasuredSeconds:0.0} | " +
+                $"{r.Requests} | {r.RequestsPerSecond:0} | {r.SuccessesPerSecond:0} | {Ms(h.PercentileMicros(50))} | {Ms(h.PercentileMicros(90))} | " +
+                $"{Ms(h.PercentileMicros(99))} | {Ms(h.MaxMicros)} | {r.Errors}{Kinds(r)} |\n");
+            var directory = Path.GetDirectoryName(Path.GetFullPath(path));
+            if (directory is not null) Directory.CreateDirectory(directory);
+            var needsHeader = !File.Exists(path) || !File.ReadAllText(path).Contains("| UTC | backend |", StringComparison.Ordinal);
+            File.AppendAllText(path, (needsHeader ? "\n" + Header : "") + row, Encoding.UTF8);
+        }
+
+        private static string Kinds(ScenarioResult r) =>
+            r.Errors == 0 ? "" : " (" + string.Join(", ", r.ErrorKinds.Select(kv => $"{kv.Key}×{kv.Value}")) + ")";
+
+        private static string Ms(long micros) => (micros / 1000.0).ToString(micros < 10_000 ? "0.00" : "0.0", CultureInfo.InvariantCulture);
+    }
+
+    public sealed class BenchOptions
+    {
+        public Uri Url { get; private set; } = new("http://localhost:5080/");
+        public string Token { get; private set; } = "";
+        public double DurationSeconds { get; private set; } = 10;
+        public double WarmupSeconds { get; private set; } = 2;
+        public int Concurrency { get; private set; } = 64;
+        public int Issuers { get; private set; } = 1_000;
+        public int SearchIssuers { get; private set; } = 10_000;
+        public int Orgs { get; private set; } = 20;
+        public long MaxRequests { get; private set; } = 5_000_000;
+        public double SeedTimeoutSeconds { get; private set; } = 180;
+        public HashSet<string> Scenarios { get; private set; } = [.. Bench.AllScenarios];
+        public string OutputPath { get; private set; } = "bench-results.md";
+        public string Label { get; private set; } = "service";
+        public bool Help { get; private set; }
+
+        public const string Usage = """
+            usage: dotnet run -c Release --project bench/Credentials.Bench -- [options]
+              --url URL            service base URL, loopback only (default http://localhost:5080)
+              --token TOKEN        super-admin token (default: env CREDENTIALS_ADMIN_TOKEN)
+              --scenarios LIST     comma list of ceiling,read-list,read-search,write-create,write-create-20
+                                   (default: all)
+              --duration SECS      measured seconds per scenario (default 10)
+              --warmup SECS        unrecorded warm-up per scenario (default 2)
+              --concurrency N      requests in flight (default 64)
+              --issuers N          issuers in the read-list org (default 1000)
+              --search-issuers N   issuers in the read-search org, 1 % match (default 10000)
+              --orgs N             orgs for write-create-20 (default 20)
+              --max-requests N     request budget per scenario, warm-up included (default 5000000)
+              --seed-timeout SECS  deadline for filling one org (default 180)
+              --label TEXT         backend label in the table (default "service")
+              --out FILE           Markdown file the table rows are appended to (default bench-results.md)
+            """;
+
+        public static BenchOptions Parse(string[] args)
+        {
+            var o = new BenchOptions { Token = Environment.GetEnvironmentVariable("CREDENTIALS_ADMIN_TOKEN") ?? "" };
+            for (var i = 0; i < args.Length; i++)
+            {
+                var arg = args[i];
+                string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{arg} needs a value.");
+                switch (arg)
+                {
+                    case "-h" or "--help": o.Help = true; break;
+                    case "--url": o.Url = ParseUrl(Value()); break;
+                    case "--token": o.Token = Value(); break;
+                    case "--duration": o.DurationSeconds = Number(arg, Value(), 1, 600); break;
+                    case "--warmup": o.WarmupSeconds = Number(arg, Value(), 0, 60); break;
+                    case "--concurrency": o.Concurrency = (int)Number(arg, Value(), 1, 1024); break;
+                    case "--issuers": o.Issuers = (int)Number(arg, Value(), 50, 200_000); break;
+                    case "--search-issuers": o.SearchIssuers = (int)Number(arg, Value(), 100, 200_000); break;
+                    case "--orgs": o.Orgs = (int)Number(arg, Value(), 2, 1000); break;
+                    case "--max-requests": o.MaxRequests = (long)Number(arg, Value(), 1, 100_000_000); break;
+                    case "--seed-timeout": o.SeedTimeoutSeconds = Number(arg, Value(), 1, 3600); break;
+                    case "--label": o.Label = Value().Replace('|', '/'); break;
+                    case "--out": o.OutputPath = Value(); break;
+                    case "--scenarios":
+                        var list = Value().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+                        var unknown = list.Except(Bench.AllScenarios).ToArray();
+                        if (unknown.Length > 0) throw new ArgumentException($"unknown scenario(s): {string.Join(", ", unknown)}.");
+                        o.Scenarios = [.. list];
+                        break;
+                    default: throw new ArgumentException($"unknown option {arg}.");
+                }
+            }
+            if (!o.Help && o.Token.Length == 0) throw new ArgumentException("no token: pass --token or set CREDENTIALS_ADMIN_TOKEN.");
+            return o;
+        }
+
+        private static double Number(string name, string text, double min, double max)
+        {
+            if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) || value < min || value > max)
+            {
+                throw new ArgumentException($"{name} must be a number from {min} to {max}.");
+            }
+            return value;
+        }
+
+        /// <summary>Only loopback targets: this tool generates load and must never aim it elsewhere.</summary>
+        private static Uri ParseUrl(string text)
+        {
+            if (!Uri.TryCreate(text.EndsWith('/') ? text : text + "/", UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https"))
+            {
+                throw new ArgumentException($"--url must be an absolute http(s) URL: {text}");
+            }
+            var loopback = url.IsLoopback
+                || (IPAddress.TryParse(url.Host.Trim('[', ']'), out var ip) && IPAddress.IsLoopback(ip));
+            if (!loopback) throw new ArgumentException($"--url must point at a loopback address (localhost, 127.0.0.0/8, ::1), not {url.Host}.");
+            return url;
+        }
+    }
+}

@@ -1,0 +1,332 @@
+#!/usr/bin/env bash
+# Builds the Api in Release, starts it embedded on free loopback ports with a throwaway data dir
+# and a random super-admin token, runs every benchmark scenario against it, stops it, and writes
+# the results (machine, command, table) to a Markdown file.
+#
+#   bash bench/run.sh [options] [-- extra Credentials.Bench options]
+#
+#   --postgres CONN     also measure the PostgreSQL backend at CONN (Npgsql syntax; loopback host)
+#   --start-postgres    also measure PostgreSQL on a throwaway PostgreSQL 15 started here
+#                       (binaries in /usr/lib/postgresql/15/bin, run as `postgres` on 127.0.0.1)
+#   --no-sqlite         skip the embedded SQLite backend
+#   --ref GIT_REF       build the Api from this commit (git archive) instead of the working tree
+#   --duration SECS     measured seconds per scenario (default 10)
+#   --warmup SECS       warm-up seconds per scenario (default 2)
+#   --concurrency N     requests in flight (default 64)
+#   --scenarios LIST    default: ceiling,read-list,read-search,write-create,write-create-20
+#                       (the ceiling runs only with the first backend)
+#   --out FILE          results file (default bench/results/<UTC timestamp>.md)
+#
+# Everything listens on 127.0.0.1 only; every process this script starts is stopped on exit.
+set -euo pipefail
+
+BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO_ROOT="$(cd "$BENCH_DIR/.." && pwd)"
+cd "$REPO_ROOT"
+
+PG_VERSION=15
+PG_BIN="/usr/lib/postgresql/$PG_VERSION/bin"
+
+log() { echo "run.sh: $*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+# ---------------------------------------------------------------------------------------------
+# Options
+# ---------------------------------------------------------------------------------------------
+POSTGRES_CONN=""
+START_POSTGRES=0
+RUN_SQLITE=1
+GIT_REF=""
+DURATION=10
+WARMUP=2
+CONCURRENCY=64
+SCENARIOS="ceiling,read-list,read-search,write-create,write-create-20"
+OUT=""
+EXTRA=()
+ORIGINAL_ARGS=("$@")
+while [[ $# -gt 0 ]]; do
+    case "$1" in
+        --postgres) POSTGRES_CONN="${2:?--postgres needs a connection string}"; shift 2 ;;
+        --start-postgres) START_POSTGRES=1; shift ;;
+        --no-sqlite) RUN_SQLITE=0; shift ;;
+        --ref) GIT_REF="${2:?--ref needs a git ref}"; shift 2 ;;
+        --duration) DURATION="${2:?}"; shift 2 ;;
+        --warmup) WARMUP="${2:?}"; shift 2 ;;
+        --concurrency) CONCURRENCY="${2:?}"; shift 2 ;;
+        --scenarios) SCENARIOS="${2:?}"; shift 2 ;;
+        --out) OUT="${2:?}"; shift 2 ;;
+        --) shift; EXTRA=("$@"); break ;;
+        -h|--help) sed -n '2,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        *) die "unknown option $1 (try --help)" ;;
+    esac
+done
+[[ -n "$POSTGRES_CONN" && $START_POSTGRES -eq 1 ]] && die "use either --postgres or --start-postgres"
+if [[ -n "$POSTGRES_CONN" ]]; then
+    # The bench only ever aims at loopback; so does the database it makes the service write to.
+    [[ "$POSTGRES_CONN" =~ (^|;)[[:space:]]*(Host|Server)[[:space:]]*=[[:space:]]*(127\.[0-9.]+|localhost|::1)[[:space:]]*(;|$) ]] \
+        || die "--postgres must name a loopback Host (127.x.x.x, localhost or ::1)"
+fi
+BACKENDS=()
+(( RUN_SQLITE )) && BACKENDS+=(sqlite)
+[[ -n "$POSTGRES_CONN" || $START_POSTGRES -eq 1 ]] && BACKENDS+=(postgres)
+(( ${#BACKENDS[@]} > 0 )) || die "nothing to measure (--no-sqlite without --postgres/--start-postgres)"
+command -v dotnet >/dev/null 2>&1 || die "the .NET SDK ('dotnet') is not on PATH"
+command -v curl >/dev/null 2>&1 || die "curl is required (readiness checks)"
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+# ---------------------------------------------------------------------------------------------
+# Clean-up: only the processes and files this script created.
+# ---------------------------------------------------------------------------------------------
+RUN_TMP="$(mktemp -d /tmp/credentials-bench.XXXXXX)"
+API_PID=""
+PG_TMP=""
+PG_STARTED=0
+
+stop_api() {
+    [[ -n "$API_PID" ]] || return 0
+    if kill -0 "$API_PID" 2>/dev/null; then
+        kill -TERM "$API_PID" 2>/dev/null || true
+        local deadline=$((SECONDS + 20))
+        while kill -0 "$API_PID" 2>/dev/null && (( SECONDS < deadline )); do sleep 0.2; done
+        kill -0 "$API_PID" 2>/dev/null && kill -KILL "$API_PID" 2>/dev/null || true
+    fi
+    wait "$API_PID" 2>/dev/null || true
+    API_PID=""
+}
+
+as_pg() {
+    if [[ $EUID -eq 0 ]]; then
+        (cd "$PG_TMP" && runuser -u postgres -- "$@")
+    else
+        (cd "$PG_TMP" && "$@")
+    fi
+}
+
+stop_postgres() {
+    if [[ $PG_STARTED -eq 1 ]]; then
+        PG_STARTED=0
+        as_pg "$PG_BIN/pg_ctl" stop -D "$PG_TMP/data" -m fast -w -t 30 >/dev/null 2>&1 \
+            || as_pg "$PG_BIN/pg_ctl" stop -D "$PG_TMP/data" -m immediate -w -t 10 >/dev/null 2>&1 \
+            || true
+    fi
+    if [[ -n "$PG_TMP" && -d "$PG_TMP" ]]; then rm -rf -- "$PG_TMP"; fi
+    PG_TMP=""
+}
+
+cleanup() {
+    stop_api
+    stop_postgres
+    if [[ -n "${KEEP_BENCH_TMP:-}" ]]; then log "kept $RUN_TMP"; else rm -rf -- "$RUN_TMP"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
+
+# ---------------------------------------------------------------------------------------------
+# Free loopback ports
+# ---------------------------------------------------------------------------------------------
+TAKEN_PORTS=" "
+port_is_free() {
+    if command -v ss >/dev/null 2>&1; then
+        [[ -z "$(ss -Htan "sport = :$1")" ]]
+    else
+        ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+    fi
+}
+free_port() {
+    local port tries=0
+    while (( tries++ < 200 )); do
+        port=$((20000 + RANDOM % 30000))
+        if [[ "$TAKEN_PORTS" != *" $port "* ]] && port_is_free "$port"; then
+            TAKEN_PORTS+="$port "
+            echo "$port"
+            return 0
+        fi
+    done
+    die "no free TCP port found"
+}
+
+random_hex() { od -An -tx1 -N"$1" /dev/urandom | tr -d ' \n'; }
+
+# ---------------------------------------------------------------------------------------------
+# Throwaway PostgreSQL (same approach as scripts/test.sh; kept here so bench/ stands alone)
+# ---------------------------------------------------------------------------------------------
+start_postgres() {
+    [[ -x "$PG_BIN/initdb" ]] || die "PostgreSQL $PG_VERSION binaries not found in $PG_BIN (apt-get install postgresql-$PG_VERSION)"
+    if [[ $EUID -eq 0 ]]; then id postgres >/dev/null 2>&1 || die "no 'postgres' account to run the server as"; fi
+    local port password
+    port="$(free_port)"
+    password="$(random_hex 16)"
+    PG_TMP="$(mktemp -d /tmp/credentials-bench-pg.XXXXXX)"
+    printf '%s\n' "$password" > "$PG_TMP/pwfile"
+    if [[ $EUID -eq 0 ]]; then chown -R postgres: "$PG_TMP"; fi
+
+    log "starting throwaway PostgreSQL $PG_VERSION on 127.0.0.1:$port"
+    as_pg "$PG_BIN/initdb" -D "$PG_TMP/data" -U postgres --pwfile="$PG_TMP/pwfile" \
+        --auth-local=trust --auth-host=scram-sha-256 --encoding=UTF8 --locale=C \
+        >"$PG_TMP/initdb.log" 2>&1 || { cat "$PG_TMP/initdb.log" >&2; die "initdb failed"; }
+    rm -f "$PG_TMP/pwfile"
+    # Durability settings stay at their defaults (fsync, synchronous_commit on): an acknowledged
+    # write must be on disk, as in production.
+    cat >>"$PG_TMP/data/postgresql.conf" <<EOF
+
+# --- bench/run.sh: throwaway benchmark server ---
+listen_addresses = '127.0.0.1'
+port = $port
+unix_socket_directories = '$PG_TMP'
+max_connections = 200
+EOF
+    PG_STARTED=1
+    as_pg "$PG_BIN/pg_ctl" start -D "$PG_TMP/data" -l "$PG_TMP/server.log" -w -t 30 >/dev/null \
+        || { cat "$PG_TMP/server.log" >&2; die "PostgreSQL did not start"; }
+    local deadline=$((SECONDS + 30))
+    until "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$port" -d postgres; do
+        (( SECONDS < deadline )) || { cat "$PG_TMP/server.log" >&2; die "PostgreSQL not ready after 30 s"; }
+        sleep 0.5
+    done
+    as_pg "$PG_BIN/createdb" -h "$PG_TMP" -p "$port" -U postgres credentials_bench
+    POSTGRES_CONN="Host=127.0.0.1;Port=$port;Database=credentials_bench;Username=postgres;Password=$password;Pooling=true"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Build: the Api into bench/.artifacts (not Api/bin, which other builds use), and the bench tool.
+# ---------------------------------------------------------------------------------------------
+SRC="$REPO_ROOT"
+SOURCE_DESC="working tree at $(git -C "$REPO_ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')"
+if [[ -n "$(git -C "$REPO_ROOT" status --porcelain -- Api Grains Grains.Interfaces 2>/dev/null)" ]]; then
+    SOURCE_DESC+=" (with uncommitted changes)"
+fi
+ARTIFACTS="$BENCH_DIR/.artifacts/worktree"
+if [[ -n "$GIT_REF" ]]; then
+    SHA="$(git -C "$REPO_ROOT" rev-parse --verify "$GIT_REF^{commit}")" || die "unknown git ref $GIT_REF"
+    SRC="$RUN_TMP/src"
+    mkdir -p "$SRC"
+    git -C "$REPO_ROOT" archive "$SHA" | tar -x -C "$SRC"
+    SOURCE_DESC="commit ${SHA:0:12} ($GIT_REF)"
+    ARTIFACTS="$BENCH_DIR/.artifacts/${SHA:0:12}"
+fi
+
+log "building the Api (Release) from $SOURCE_DESC ..."
+dotnet build "$SRC/Api/Api.csproj" -c Release --artifacts-path "$ARTIFACTS" -nologo -v q -clp:ErrorsOnly \
+    || die "the Api did not build"
+API_DLL="$ARTIFACTS/bin/Api/release/Credentials.Api.dll"
+[[ -f "$API_DLL" ]] || die "no $API_DLL after the build"
+
+log "building bench/Credentials.Bench (Release) ..."
+dotnet build "$BENCH_DIR/Credentials.Bench/Credentials.Bench.csproj" -c Release -nologo -v q -clp:ErrorsOnly \
+    || die "the bench tool did not build"
+
+# ---------------------------------------------------------------------------------------------
+# Results file: machine first, then the bench appends its table rows.
+# ---------------------------------------------------------------------------------------------
+if [[ -z "$OUT" ]]; then
+    mkdir -p "$BENCH_DIR/results"
+    OUT="$BENCH_DIR/results/$(date -u +%Y%m%dT%H%M%SZ).md"
+fi
+OUT="$(cd "$(dirname "$OUT")" && pwd)/$(basename "$OUT")"
+{
+    echo "# Benchmark run $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
+    echo
+    echo "- command: \`bash bench/run.sh ${ORIGINAL_ARGS[*]:-}\`"
+    echo "- service: $SOURCE_DESC, Release, embedded (API + silo in one process)"
+    echo "- CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//') — nproc $(nproc)"
+    echo "- memory: $(free -h | awk '/^Mem:/ {print $2 " total, " $7 " available"}')"
+    echo "- disk under /tmp: $(df -h /tmp | awk 'NR==2 {print $1 " (" $2 ")"}')"
+    echo "- .NET SDK $(dotnet --version), $(uname -sr)"
+    echo "- load generator: Credentials.Bench (HttpClient, closed loop) on the same machine"
+    echo "- per scenario: ${WARMUP} s warm-up, ${DURATION} s measured, concurrency ${CONCURRENCY}"
+    echo "- load average before: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine competes for the same cores)"
+} > "$OUT"
+
+# ---------------------------------------------------------------------------------------------
+# One backend: start the service, wait for /readyz, run the scenarios, stop it.
+# ---------------------------------------------------------------------------------------------
+# Waits up to 60 s for /readyz; fails early when the service process has exited.
+wait_ready() {
+    local port="$1" deadline=$((SECONDS + 60))
+    until curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:$port/readyz" 2>/dev/null; do
+        kill -0 "$API_PID" 2>/dev/null || return 1
+        (( SECONDS < deadline )) || return 1
+        sleep 0.5
+    done
+}
+
+run_backend() {
+    local backend="$1" scenarios="$2"
+    local http_port silo_port gateway_port token data_dir logf
+    http_port="$(free_port)"; silo_port="$(free_port)"; gateway_port="$(free_port)"
+    token="cro_admin_bench_$(random_hex 24)"
+    data_dir="$RUN_TMP/data-$backend"
+    logf="$RUN_TMP/api-$backend.log"
+    mkdir -p "$data_dir"
+
+    local args=(
+        "--Urls=http://127.0.0.1:$http_port"
+        "--Storage:DataDirectory=$data_dir"
+        "--RateLimiting:Enabled=false"
+        "--Orleans:SiloPort=$silo_port"
+        "--Orleans:GatewayPort=$gateway_port"
+        "--Orleans:ClusterId=bench-$http_port"
+        "--Orleans:ServiceId=bench-$(random_hex 4)"
+        "--Logging:LogLevel:Default=Warning"
+    )
+    # Secrets go through the environment (Section__Key), not argv, so `ps` does not show them.
+    local env_args=("Auth__AdminToken=$token")
+    if [[ "$backend" == postgres ]]; then
+        env_args+=("ConnectionStrings__PostgreSql=$POSTGRES_CONN")
+    fi
+
+    # Two attempts: on a busy shared machine the silo's start-up can time out once.
+    local attempt
+    for attempt in 1 2; do
+        log "[$backend] starting the service on 127.0.0.1:$http_port (silo $silo_port, gateway $gateway_port)"
+        (cd "$RUN_TMP" && exec env "${env_args[@]}" dotnet "$API_DLL" "${args[@]}") >"$logf" 2>&1 &
+        API_PID=$!
+        if wait_ready "$http_port"; then break; fi
+        tail -n 40 "$logf" >&2
+        stop_api
+        (( attempt == 1 )) || die "[$backend] the service did not become ready (log above)"
+        log "[$backend] start-up failed; retrying once on new ports"
+        http_port="$(free_port)"; silo_port="$(free_port)"; gateway_port="$(free_port)"
+        args[0]="--Urls=http://127.0.0.1:$http_port"
+        args[3]="--Orleans:SiloPort=$silo_port"
+        args[4]="--Orleans:GatewayPort=$gateway_port"
+    done
+    log "[$backend] ready; running: $scenarios"
+
+    local rc=0
+    CREDENTIALS_ADMIN_TOKEN="$token" dotnet run --no-build -c Release --project "$BENCH_DIR/Credentials.Bench" -- \
+        --url "http://127.0.0.1:$http_port" --label "$backend" --out "$OUT" \
+        --duration "$DURATION" --warmup "$WARMUP" --concurrency "$CONCURRENCY" --scenarios "$scenarios" \
+        "${EXTRA[@]}" || rc=$?
+
+    if grep -qE '^(fail|crit)' "$logf"; then
+        log "[$backend] the service logged errors:"
+        grep -E -A3 '^(fail|crit)' "$logf" | head -n 40 >&2
+        { echo; echo "[$backend] the service logged errors (first lines):"; echo '```'
+          grep -E -A3 '^(fail|crit)' "$logf" | head -n 20; echo '```'; } >> "$OUT"
+    fi
+    stop_api
+    (( rc == 0 )) || die "[$backend] the bench failed (exit $rc); service log: $(tail -n 20 "$logf")"
+}
+
+if (( START_POSTGRES )); then start_postgres; fi
+
+first=1
+for backend in "${BACKENDS[@]}"; do
+    scenarios="$SCENARIOS"
+    if (( ! first )); then
+        # The ceiling does not depend on the backend: measure it once.
+        scenarios="$(tr ',' '\n' <<<"$scenarios" | grep -vx ceiling | paste -sd, -)"
+        [[ -n "$scenarios" ]] || continue
+    fi
+    run_backend "$backend" "$scenarios"
+    first=0
+done
+
+stop_postgres
+echo "- load average after: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$OUT"
+log "results: $OUT"
+cat "$OUT"
