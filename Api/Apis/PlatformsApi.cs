@@ -47,8 +47,15 @@ public static class PlatformsApi
             if (document.RootElement.ValueKind != JsonValueKind.Object)
                 return Problems.BadRequest("The body must be a JSON object with \"key\" and optional \"name\" strings.");
             // A field of the wrong JSON type is named in the errors, as for issuers, not a bare parse error.
-            key = StringField(document.RootElement, "key", errors);
-            name = StringField(document.RootElement, "name", errors);
+            try
+            {
+                key = StringField(document.RootElement, "key", errors);
+                name = StringField(document.RootElement, "name", errors);
+            }
+            catch (InvalidOperationException)
+            {
+                return Problems.BadRequest("The body contains a property name that is not valid Unicode text.");
+            }
         }
         if (!errors.ContainsKey("key") && (key is null || !RouteKeysFilter.OrgPattern().IsMatch(key)))
         {
@@ -64,7 +71,7 @@ public static class PlatformsApi
     private static string? StringField(JsonElement body, string field, Dictionary<string, string[]> errors)
     {
         if (!body.TryGetProperty(field, out var value)) return null;
-        if (value.ValueKind == JsonValueKind.String) return value.GetString();
+        if (value.ValueKind == JsonValueKind.String && IssuerRequestParser.TryText(value, out var text)) return text;
         if (value.ValueKind != JsonValueKind.Null) errors[field] = ["Not a valid string."];
         return null;
     }

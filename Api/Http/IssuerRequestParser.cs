@@ -43,16 +43,24 @@ public static class IssuerRequestParser
                 return (null, Problems.BadRequest("The body must be a JSON object."));
 
             var errors = new Dictionary<string, string[]>();
-            var input = new IssuerInput(
-                String(root, "name", errors),
-                String(root, "email", errors),
-                String(root, "url", errors),
-                String(root, "iconImage", errors),
-                Tags(root, errors),
-                Signatories(root, errors),
-                String(root, "entityId", errors),
-                errors.Count > 0 ? errors : null);
-            return (input, null);
+            try
+            {
+                var input = new IssuerInput(
+                    String(root, "name", errors),
+                    String(root, "email", errors),
+                    String(root, "url", errors),
+                    String(root, "iconImage", errors),
+                    Tags(root, errors),
+                    Signatories(root, errors),
+                    String(root, "entityId", errors),
+                    errors.Count > 0 ? errors : null);
+                return (input, null);
+            }
+            catch (InvalidOperationException)
+            {
+                // A property name with an unpaired surrogate escape: looking any field up reads it.
+                return (null, Problems.BadRequest("The body contains a property name that is not valid Unicode text."));
+            }
         }
     }
 
@@ -61,7 +69,10 @@ public static class IssuerRequestParser
         if (!root.TryGetProperty(name, out var value)) return Field<string>.Unset;
         switch (value.ValueKind)
         {
-            case JsonValueKind.String: return Field<string>.Of(value.GetString());
+            case JsonValueKind.String:
+                if (TryText(value, out var text)) return Field<string>.Of(text);
+                errors[name] = [NotUnicode];
+                return Field<string>.Unset;
             case JsonValueKind.Null: return Field<string>.Of(null);
             default:
                 errors[name] = ["Not a valid string."];
@@ -86,7 +97,12 @@ public static class IssuerRequestParser
                 errors[TagsField] = ["Expected a list of strings or null."];
                 return Field<IReadOnlyList<string>>.Unset;
             }
-            tags.Add(item.GetString()!);
+            if (!TryText(item, out var tag))
+            {
+                errors[TagsField] = [NotUnicode];
+                return Field<IReadOnlyList<string>>.Unset;
+            }
+            tags.Add(tag);
         }
         return Field<IReadOnlyList<string>>.Of(tags);
     }
@@ -113,9 +129,48 @@ public static class IssuerRequestParser
                 errors["signatories"] = ["Expected an object of string to string."];
                 return Field<IReadOnlyDictionary<string, string>>.Unset;
             }
-            map[property.Name] = property.Value.GetString()!;
+            if (!TryName(property, out var key) || !TryText(property.Value, out var text))
+            {
+                errors["signatories"] = [NotUnicode];
+                return Field<IReadOnlyDictionary<string, string>>.Unset;
+            }
+            map[key] = text;
         }
         return Field<IReadOnlyDictionary<string, string>>.Of(map);
+    }
+
+    private const string NotUnicode = "Not valid Unicode text (an unpaired surrogate escape).";
+
+    /// <summary>
+    /// JSON may escape an unpaired surrogate ("\ud800"): it parses, but is not text, and reading it
+    /// throws. That is the client's error (400), not ours (500).
+    /// </summary>
+    public static bool TryText(JsonElement value, out string text)
+    {
+        try
+        {
+            text = value.GetString()!;
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            text = "";
+            return false;
+        }
+    }
+
+    private static bool TryName(JsonProperty property, out string name)
+    {
+        try
+        {
+            name = property.Name;
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            name = "";
+            return false;
+        }
     }
 
     private static async Task<(IssuerInput?, IResult?)> ParseFormAsync(HttpRequest request)

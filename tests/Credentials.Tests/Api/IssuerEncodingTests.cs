@@ -330,6 +330,25 @@ public sealed class IssuerEncodingTests(SqliteApiFixture fixture)
         Assert.Equal("Straße 😀 Москва 東京", (await _client.ReadIssuerAsync(org, "escaped"))["name"]!.GetValue<string>());
     }
 
+    [Theory]
+    [InlineData("""{"name":"Lone \ud800 surrogate"}""")]
+    [InlineData("""{"name":"Ok","email":"\udc00@example.com"}""")]
+    [InlineData("""{"name":"Ok","allowed_template_tags":["\ud83d"]}""")]
+    [InlineData("""{"name":"Ok","signatories":{"\ud800":"v"}}""")]
+    [InlineData("""{"name":"Ok","signatories":{"k":"\udfff"}}""")]
+    [InlineData("""{"name":"Ok","entityId":"\ud800"}""")]
+    [InlineData("""{"\ud800":"unknown field","name":"Ok"}""")]
+    public async Task Json_text_that_is_not_valid_unicode_is_a_400_problem(string body)
+    {
+        var org = await _client.CreatePlatformAsync();
+
+        var response = await _client.PostJsonAsync(Http.Issuers(org), body);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        await response.ProblemAsync();
+        Assert.Equal(0, (await _client.ListIssuersAsync(org))["result"]!["count"]!.GetValue<int>());
+    }
+
     [Theory, MemberData(nameof(Encodings))]
     public async Task A_body_larger_than_the_limit_is_a_413_problem(string encoding)
     {

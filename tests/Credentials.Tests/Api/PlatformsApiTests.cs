@@ -98,6 +98,8 @@ public sealed class PlatformsApiTests(SqliteApiFixture fixture)
         { """{}""", "key" },
         { """{"key":42}""", "key" },
         { """{"key":["k"]}""", "key" },
+        { """{"key":"\ud800"}""", "key" },
+        { $$"""{"key":"{{Http.NewOrg()}}","name":"\udc00"}""", "name" },
         { $$"""{"key":"{{Http.NewOrg()}}","name":"{{Http.Repeat("n", 256)}}"}""", "name" },
         { $$"""{"key":"{{Http.NewOrg()}}","name":"Bell\u0007Platform"}""", "name" },
         { $$"""{"key":"{{Http.NewOrg()}}","name":7}""", "name" },
@@ -134,6 +136,7 @@ public sealed class PlatformsApiTests(SqliteApiFixture fixture)
     [InlineData("not json")]
     [InlineData("[]")]
     [InlineData("\"key\"")]
+    [InlineData("""{"\udc00":"x","key":"valid-key"}""")]
     public async Task A_create_body_that_is_not_a_json_object_is_a_400_problem(string body)
     {
         var response = await _client.PostJsonAsync("/api/platforms/", body);
