@@ -79,7 +79,8 @@ public static class IssuersApi
 
         var baseUrl = Links.BaseUrl(request, options.Value);
         var path = request.PathBase.Add(request.Path).Value!;
-        var next = paging.Offset + paging.Limit < page.Count
+        // Written so that a huge offset cannot overflow into a "next" page.
+        var next = paging.Offset < page.Count - (long)paging.Limit
             ? Paging.Link(baseUrl, path, q, paging.Limit, paging.Offset + paging.Limit)
             : null;
         var previous = paging.Offset > 0

@@ -189,6 +189,23 @@ public sealed class IssuerListTests(SqliteApiFixture fixture)
         AssertLink(page["next"], org, q: null, limit, offset + limit < 3 ? offset + limit : null);
     }
 
+    [Theory]
+    [InlineData("9223372036854775807")]
+    [InlineData("99999999999999999999")]
+    public async Task An_offset_far_past_the_end_answers_an_empty_last_page(string offset)
+    {
+        var org = await _client.CreatePlatformAsync();
+        await _client.CreateIssuersInOrderAsync(org, "A", "B", "C");
+
+        var page = (await _client.ListIssuersAsync(org, $"limit=2&offset={offset}"))["result"]!.AsObject();
+
+        Assert.Equal(3, page["count"]!.GetValue<int>());
+        Assert.Empty(page["data"]!.AsArray());
+        Assert.Equal(2, page["num_pages"]!.GetValue<int>());
+        Assert.Null(page["next"]);
+        Assert.NotNull(page["previous"]);
+    }
+
     /// <summary>query string, the parameter the 400 must name.</summary>
     public static TheoryData<string, string> RefusedPaging => new()
     {
