@@ -175,7 +175,17 @@ public static class IssuerRequestParser
 
     private static async Task<(IssuerInput?, IResult?)> ParseFormAsync(HttpRequest request)
     {
-        var form = await request.ReadFormAsync(request.HttpContext.RequestAborted);
+        IFormCollection form;
+        try
+        {
+            form = await request.ReadFormAsync(request.HttpContext.RequestAborted);
+        }
+        catch (Exception ex) when (ex is InvalidDataException || (ex is IOException and not BadHttpRequestException))
+        {
+            // A missing boundary, a truncated part, a bad part header: the client's error, not a 500.
+            // BadHttpRequestException (an IOException) carries its own status, such as 413; let it through.
+            return (null, Problems.BadRequest("The form body is malformed and could not be read."));
+        }
         var errors = new Dictionary<string, string[]>();
 
         Field<string> Text(string name) => form.TryGetValue(name, out var v) ? Field<string>.Of(v.ToString()) : Field<string>.Unset;

@@ -302,6 +302,24 @@ public sealed class IssuerEncodingTests(SqliteApiFixture fixture)
     }
 
     [Theory]
+    [InlineData("multipart/form-data", "name=x")]
+    [InlineData("multipart/form-data; boundary=b", "not a multipart body")]
+    [InlineData("multipart/form-data; boundary=b", "--b\r\nContent-Disposition: form-data; name=\"name\"\r\n\r\nunterminated")]
+    [InlineData("multipart/form-data; boundary=b", "--b\r\nno-colon-header\r\n\r\nx\r\n--b--\r\n")]
+    public async Task A_form_body_that_cannot_be_read_is_a_400_problem(string contentType, string body)
+    {
+        var org = await _client.CreatePlatformAsync();
+        var content = new ByteArrayContent(Encoding.UTF8.GetBytes(body));
+        content.Headers.TryAddWithoutValidation("Content-Type", contentType);
+
+        var response = await _client.PostAsync(Http.Issuers(org), content);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        await response.ProblemAsync();
+        Assert.Equal(0, (await _client.ListIssuersAsync(org))["result"]!["count"]!.GetValue<int>());
+    }
+
+    [Theory]
     [InlineData("application/json")]
     [InlineData("application/json; charset=utf-8")]
     [InlineData("Application/JSON")]
