@@ -185,6 +185,20 @@ public sealed class IssuerResourceTests(SqliteApiFixture fixture)
     }
 
     [Fact]
+    public async Task Put_patch_and_delete_work_without_the_trailing_slash()
+    {
+        var org = await _client.CreatePlatformAsync();
+        await _client.CreateIssuerAsync(org, Full);
+        var url = Http.Issuer(org, "it").TrimEnd('/');
+
+        Assert.Equal(HttpStatusCode.OK, (await _client.PutJsonAsync(url, """{"name":"Put"}""")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await _client.PatchJsonAsync(url, """{"email":"p@example.com"}""")).StatusCode);
+        Assert.Equal("Put", (await _client.ReadIssuerAsync(org, "it"))["name"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.OK, (await _client.DeleteAsync(url)).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await _client.GetAsync(url)).StatusCode);
+    }
+
+    [Fact]
     public async Task Put_and_patch_answer_the_changed_issuer_as_a_one_element_array()
     {
         var org = await _client.CreatePlatformAsync();

@@ -38,6 +38,17 @@ public sealed class PlatformsApiTests(SqliteApiFixture fixture)
         Assert.Equal(body.ToJsonString(), (await read.JsonAsync()).ToJsonString());
     }
 
+    [Fact]
+    public async Task Create_works_without_the_trailing_slash()
+    {
+        var org = Http.NewOrg();
+
+        var response = await _client.PostAsJsonAsync("/api/platforms", new { key = org });
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        Assert.Equal(org, (await _client.GetOkObjectAsync($"/api/platforms/{org}"))["key"]!.GetValue<string>());
+    }
+
     [Theory]
     [InlineData("""{"key":"KEY"}""")]
     [InlineData("""{"key":"KEY","name":null}""")]
