@@ -188,7 +188,8 @@ public static class IssuerRequestParser
         }
         var errors = new Dictionary<string, string[]>();
 
-        Field<string> Text(string name) => form.TryGetValue(name, out var v) ? Field<string>.Of(v.ToString()) : Field<string>.Unset;
+        // A repeated single-valued field keeps its last value, as Django's QueryDict does (not "a,b").
+        Field<string> Text(string name) => form.TryGetValue(name, out var v) && v.Count > 0 ? Field<string>.Of(v[^1]) : Field<string>.Unset;
 
         var tags = Field<IReadOnlyList<string>>.Unset;
         if (form.TryGetValue(TagsField, out var tagValues) || form.TryGetValue(TagsField + "[]", out tagValues))

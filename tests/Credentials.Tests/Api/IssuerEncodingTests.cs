@@ -162,6 +162,21 @@ public sealed class IssuerEncodingTests(SqliteApiFixture fixture)
         Assert.Equal(1, (await _client.ListIssuersAsync(org))["result"]!["count"]!.GetValue<int>());
     }
 
+    [Theory, MemberData(nameof(FormEncodings))]
+    public async Task A_repeated_single_valued_form_field_keeps_its_last_value_as_django_does(string encoding)
+    {
+        var org = await _client.CreatePlatformAsync();
+
+        var response = await _client.PostAsync(Http.Issuers(org), Encode(encoding,
+            ("name", "First"), ("name", "Last"), ("email", "first@example.com"), ("email", "last@example.com"),
+            ("entityId", "first"), ("entityId", "last")));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var issuer = await _client.ReadIssuerAsync(org, "last");
+        Assert.Equal("Last", issuer["name"]!.GetValue<string>());
+        Assert.Equal("last@example.com", issuer["email"]!.GetValue<string>());
+    }
+
     public static TheoryData<string, string> BadSignatoriesText
     {
         get
