@@ -4,6 +4,7 @@ using Credentials.Api.Extensions;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 
 namespace Credentials.Api.Auth;
@@ -93,7 +94,10 @@ public static class AccessPolicies
                 var principal = context.Principal!;
                 var sub = principal.FindFirstValue(CredentialClaims.Subject);
                 var org = principal.FindFirstValue(CredentialClaims.Org);
-                var roles = principal.FindAll(CredentialClaims.Role).Select(c => c.Value).ToArray();
+                // A JSON null role counts as absent, which means student.
+                var roles = principal.FindAll(CredentialClaims.Role)
+                    .Where(c => c.ValueType != JsonClaimValueTypes.JsonNull)
+                    .Select(c => c.Value).ToArray();
                 var role = roles switch
                 {
                     [] => CredentialClaims.StudentRole,

@@ -32,6 +32,8 @@ public abstract class ClusterFixture(Backend backend, short silos = 1) : IAsyncL
         var builder = new TestClusterBuilder(silos);
         builder.Options.ServiceId = _serviceId;
         builder.Options.ClusterId = _serviceId + "-" + Guid.NewGuid().ToString("N")[..6];
+        // Real sockets, so API hosts outside the cluster can join it as clients.
+        builder.Options.ConnectionTransport = ConnectionTransportType.TcpSocket;
         builder.Properties["Test:Backend"] = backend.ToString();
         builder.Properties["Test:DataDirectory"] = _dataDirectory;
         builder.AddSiloBuilderConfigurator<StorageConfigurator>();
