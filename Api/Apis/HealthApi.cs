@@ -1,16 +1,34 @@
-using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace Credentials.Api.Apis;
 
-/// <summary>B5: liveness and readiness, no credentials.</summary>
+/// <summary>B5: liveness and readiness, no credentials; mapped as endpoints so OpenAPI lists them.</summary>
 public static class HealthApi
 {
     public static IEndpointRouteBuilder MapHealthApi(this IEndpointRouteBuilder app)
     {
+        var group = app.MapGroup("").WithTags("Operations").AllowAnonymous().DisableRateLimiting();
+
         // Alive: the process answers. No dependency is checked, so a database outage never restarts pods.
-        app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();
+        group.MapGet("/healthz", () => TypedResults.Text("Healthy"))
+            .WithName("Liveness")
+            .WithSummary("The process is alive.");
+
         // Ready: the silo (or cluster) answers a grain call and the database answers a query.
-        app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") }).AllowAnonymous();
+        group.MapGet("/readyz", Ready)
+            .WithName("Readiness")
+            .WithSummary("The Orleans cluster and the database answer.");
         return app;
+    }
+
+    public static async Task<Results<ContentHttpResult, ProblemHttpResult>> Ready(HealthCheckService health, HttpContext context)
+    {
+        var report = await health.CheckHealthAsync(check => check.Tags.Contains("ready"), context.RequestAborted);
+        if (report.Status == HealthStatus.Healthy) return TypedResults.Text("Healthy");
+        context.Response.Headers.RetryAfter = "5";
+        var failing = string.Join("; ", report.Entries.Where(e => e.Value.Status != HealthStatus.Healthy)
+            .Select(e => $"{e.Key}: {e.Value.Description}"));
+        return TypedResults.Problem(failing, statusCode: StatusCodes.Status503ServiceUnavailable, title: "Service Unavailable");
     }
 }

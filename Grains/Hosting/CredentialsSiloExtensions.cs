@@ -35,7 +35,9 @@ public static partial class CredentialsSiloExtensions
             options.ConnectionString = backend.ConnectionString;
             options.GrainStorageSerializer = new StorageJsonSerializer();
         });
-        silo.Services.AddSingleton(sp => new ChunkStore(sp.GetRequiredKeyedService<IGrainStorage>(StorageName)));
+        silo.Services.AddSingleton(sp => new ChunkStore(
+            sp.GetRequiredKeyedService<IGrainStorage>(StorageName),
+            backend.SingleWriter ? new SemaphoreSlim(1, 1) : null));
         return silo;
     }
 

@@ -8,7 +8,14 @@ namespace Credentials.Grains.Storage;
 /// AdoNet grain storage. Each chunk has a synthetic grain id, so the provider's optimistic
 /// concurrency (its version column) guards every chunk on its own.
 /// </summary>
-public sealed class ChunkStore(IGrainStorage storage)
+/// <remarks>
+/// Calls run on the thread pool, not the grain's scheduler: Microsoft.Data.Sqlite does its I/O
+/// (and its busy-retry sleeps) synchronously, and an org must keep answering reads while its
+/// batch is being made durable. With a <paramref name="writeGate"/> (SQLite: one writer per
+/// database) writers from different orgs queue in memory instead of colliding in the database;
+/// each org's next batch keeps growing while it waits, so group commit absorbs the queueing.
+/// </remarks>
+public sealed class ChunkStore(IGrainStorage storage, SemaphoreSlim? writeGate = null)
 {
     /// <summary>The state name the provider records as the row's grain type.</summary>
     public const string StateName = "credentials.chunk";
@@ -22,7 +29,7 @@ public sealed class ChunkStore(IGrainStorage storage)
     public async Task<(T? State, string? ETag)> ReadAsync<T>(string key)
     {
         var state = new GrainState<T>();
-        await storage.ReadStateAsync(StateName, GrainId.Create(ChunkGrainType, key), state);
+        await Task.Run(() => storage.ReadStateAsync(StateName, GrainId.Create(ChunkGrainType, key), state));
         return state.RecordExists ? (state.State, state.ETag) : (default, null);
     }
 
@@ -31,16 +38,20 @@ public sealed class ChunkStore(IGrainStorage storage)
     {
         var state = new GrainState<T>(value, etag) { RecordExists = etag is not null };
         var org = OrgOf(key);
-        // The provider calls the serializer inside this call; the org flows to it for the byte count.
-        WritingOrg.Value = org;
-        try
+        await Task.Run(async () =>
         {
-            await storage.WriteStateAsync(StateName, GrainId.Create(ChunkGrainType, key), state);
-        }
-        finally
-        {
-            WritingOrg.Value = null;
-        }
+            // The provider calls the serializer inside this call; the org flows to it for the byte count.
+            WritingOrg.Value = org;
+            if (writeGate is not null) await writeGate.WaitAsync();
+            try
+            {
+                await storage.WriteStateAsync(StateName, GrainId.Create(ChunkGrainType, key), state);
+            }
+            finally
+            {
+                writeGate?.Release();
+            }
+        });
         RowsWritten.Add(1, new KeyValuePair<string, object?>("org", org));
         return state.ETag;
     }

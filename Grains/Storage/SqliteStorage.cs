@@ -12,6 +12,7 @@ public sealed class SqliteStorage(string connectionString) : StorageBackend(conn
 {
     public override string Invariant => "System.Data.SQLite";
     public override string Name => "sqlite";
+    public override bool SingleWriter => true;
 
     public static SqliteStorage InDirectory(string directory)
     {

@@ -16,6 +16,9 @@ public abstract class StorageBackend(string connectionString)
 
     public abstract string Name { get; }
 
+    /// <summary>True when the database takes one writer at a time (SQLite): writes then queue in process.</summary>
+    public virtual bool SingleWriter => false;
+
     public abstract DbConnection CreateConnection();
 
     public abstract Task EnsureSchemaAsync(CancellationToken cancellationToken);
