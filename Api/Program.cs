@@ -15,6 +15,8 @@ app.MapHealthApi();
 app.MapPlatformsApi();
 app.MapTokensApi();
 app.MapIssuersApi();
+app.MapImagesApi();
+app.MapMediaApi();
 
 await app.RunAsync();
 return 0;

@@ -29,6 +29,21 @@ public interface IOrgGrain : IGrainWithStringKey
     [Alias("tokens.authenticate"), ReadOnly]
     Task<string?> AuthenticateToken(byte[] tokenHash);
 
+    /// <summary>Records an image whose bytes the caller has already put in the blob store.</summary>
+    [Alias("images.add")]
+    Task<Outcome<ImageRecord>> AddImage(ImageUpload upload);
+
+    /// <summary>Images whose name contains <paramref name="query"/> (case-insensitive), oldest first.</summary>
+    [Alias("images.search"), ReadOnly]
+    Task<Outcome<IReadOnlyList<ImageRecord>>> SearchImages(string query, int offset, int limit);
+
+    [Alias("images.get"), ReadOnly]
+    Task<Outcome<ImageRecord>> GetImage(long id);
+
+    /// <summary>Deletes an image record; its bytes are removed once no record uses them.</summary>
+    [Alias("images.delete")]
+    Task<Outcome<bool>> DeleteImage(long id);
+
     [Alias("issuers.list"), ReadOnly]
     Task<Outcome<IssuerPage>> ListIssuers(string? query, int offset, int limit);
 

@@ -11,6 +11,8 @@ public enum OutcomeStatus
     /// <summary>The org exists; the item asked for does not.</summary>
     NotFound = 3,
     Invalid = 4,
+    /// <summary>The blob an upload refers to is not in the store (or is being collected): put it again.</summary>
+    BlobMissing = 5,
 }
 
 /// <summary>The result of a write: a status, the value on success, the field errors when invalid.</summary>

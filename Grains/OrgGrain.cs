@@ -1,3 +1,6 @@
+using System.Globalization;
+using Credentials.Grains.Blobs;
+using Credentials.Grains.Images;
 using Credentials.Grains.Issuers;
 using Credentials.Grains.Storage;
 using Microsoft.Extensions.Logging;
@@ -12,21 +15,32 @@ namespace Credentials.Grains;
 /// being validated and joining the next batch.
 /// </summary>
 [Reentrant]
-public sealed partial class OrgGrain(ChunkStore store, TimeProvider clock, ILogger<OrgGrain> logger) : Grain, IOrgGrain
+public sealed partial class OrgGrain(ChunkStore store, IBlobStore blobs, TimeProvider clock, ILogger<OrgGrain> logger) : Grain, IOrgGrain
 {
     /// <summary>Bounds the in-memory state of one org.</summary>
     public const int MaxIssuersPerOrg = 250_000;
+    public const int MaxImagesPerOrg = 1_000_000;
+    /// <summary>Image records are small: more of them fit a bounded chunk.</summary>
+    private const int ImagesPerChunk = 512;
+    /// <summary>An unreferenced blob younger than this may belong to an upload still on its way.</summary>
+    private static readonly TimeSpan OrphanGrace = TimeSpan.FromMinutes(15);
 
     private string Org => this.GetPrimaryKeyString();
     private Platform? _platform;
     private SingleRow<PlatformRecord> _platformRow = null!;
     private SingleRow<TokenSet> _tokens = null!;
     private ChunkedCollection<Issuer> _issuers = null!;
+    private ChunkedCollection<ImageRecord> _images = null!;
+    // Blob bookkeeping: records per hash, uploads checking a hash right now, hashes being deleted.
+    private readonly Dictionary<string, int> _blobRefs = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _pendingAdds = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _collecting = new(StringComparer.Ordinal);
     private GroupCommit _commit = null!;
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _issuers = new ChunkedCollection<Issuer>($"{Org}/issuers", i => i.EntityId, IssuerSize);
+        _images = new ChunkedCollection<ImageRecord>($"{Org}/images", ImageKey, i => 160 + i.Name.Length * 2, ImagesPerChunk);
         _commit = new GroupCommit(store, TakeChanges, OnCommitFailed);
         _platformRow = new SingleRow<PlatformRecord>($"{Org}/platform");
         _tokens = new SingleRow<TokenSet>($"{Org}/tokens");
@@ -35,7 +49,13 @@ public sealed partial class OrgGrain(ChunkStore store, TimeProvider clock, ILogg
         _platform = new Platform(platform.Key, platform.Name, platform.Created);
         await _tokens.LoadAsync(store);
         await _issuers.LoadAsync(store);
+        await _images.LoadAsync(store);
+        for (var i = 0; i < _images.Count; i++) Reference(_images[i].Sha256, +1);
+        // Blobs left behind by a crash between a blob write and its record are collected once, later.
+        this.RegisterGrainTimer(CollectOrphansAsync, new GrainTimerCreationOptions(TimeSpan.FromMinutes(1), Timeout.InfiniteTimeSpan));
     }
+
+    private static string ImageKey(ImageRecord image) => image.Id.ToString(CultureInfo.InvariantCulture);
 
     public async Task<Outcome<Platform>> CreatePlatform(string? name)
     {
@@ -180,6 +200,116 @@ public sealed partial class OrgGrain(ChunkStore store, TimeProvider clock, ILogg
         return new Outcome<bool>(OutcomeStatus.Ok, true);
     }
 
+    public async Task<Outcome<ImageRecord>> AddImage(ImageUpload upload)
+    {
+        if (_platform is null) return Outcome<ImageRecord>.OrgNotFound;
+        var (name, error) = ImageRules.Name(upload.Name, upload.FileName, upload.Extension);
+        if (error is not null) return Outcome<ImageRecord>.Invalid("name", error);
+        if (_images.Count >= MaxImagesPerOrg)
+            return Outcome<ImageRecord>.Invalid("image", $"This platform already holds the maximum of {MaxImagesPerOrg} images.");
+
+        var hash = upload.Sha256;
+        if (_collecting.Contains(hash)) return new Outcome<ImageRecord>(OutcomeStatus.BlobMissing);
+        if (!_blobRefs.ContainsKey(hash))
+        {
+            // While this upload checks its blob, the blob cannot be collected.
+            _pendingAdds[hash] = _pendingAdds.GetValueOrDefault(hash) + 1;
+            bool exists;
+            try
+            {
+                exists = await blobs.ExistsAsync(Org, hash);
+            }
+            finally
+            {
+                if (--_pendingAdds[hash] == 0) _pendingAdds.Remove(hash);
+            }
+            if (!exists) return new Outcome<ImageRecord>(OutcomeStatus.BlobMissing);
+        }
+
+        var image = new ImageRecord(_images.NextSeq(), name!, hash, upload.Extension, upload.Length, upload.Width, upload.Height, clock.GetUtcNow());
+        _images.Add(image, image.Id);
+        Reference(hash, +1);
+        await _commit.CommitAsync();
+        return new Outcome<ImageRecord>(OutcomeStatus.Created, image);
+    }
+
+    public Task<Outcome<IReadOnlyList<ImageRecord>>> SearchImages(string query, int offset, int limit)
+    {
+        if (_platform is null) return Task.FromResult(Outcome<IReadOnlyList<ImageRecord>>.OrgNotFound);
+        var found = new List<ImageRecord>(Math.Min(limit, 256));
+        var skipped = 0;
+        for (var i = 0; i < _images.Count && found.Count < limit; i++)
+        {
+            var image = _images[i];
+            if (query.Length > 0 && !image.Name.Contains(query, StringComparison.OrdinalIgnoreCase)) continue;
+            if (skipped++ < offset) continue;
+            found.Add(image);
+        }
+        return Task.FromResult(new Outcome<IReadOnlyList<ImageRecord>>(OutcomeStatus.Ok, found));
+    }
+
+    public Task<Outcome<ImageRecord>> GetImage(long id)
+    {
+        if (_platform is null) return Task.FromResult(Outcome<ImageRecord>.OrgNotFound);
+        return Task.FromResult(_images.TryGet(id.ToString(CultureInfo.InvariantCulture), out var image)
+            ? new Outcome<ImageRecord>(OutcomeStatus.Ok, image)
+            : Outcome<ImageRecord>.NotFound);
+    }
+
+    public async Task<Outcome<bool>> DeleteImage(long id)
+    {
+        if (_platform is null) return Outcome<bool>.OrgNotFound;
+        var key = id.ToString(CultureInfo.InvariantCulture);
+        if (!_images.TryGet(key, out var image)) return Outcome<bool>.NotFound;
+        _images.Remove(key);
+        Reference(image.Sha256, -1);
+        await _commit.CommitAsync();
+        // Only once the record's removal is durable may its bytes go.
+        if (!_blobRefs.ContainsKey(image.Sha256)) await CollectAsync(image.Sha256);
+        return new Outcome<bool>(OutcomeStatus.Ok, true);
+    }
+
+    private void Reference(string hash, int delta)
+    {
+        var count = _blobRefs.GetValueOrDefault(hash) + delta;
+        if (count > 0) _blobRefs[hash] = count;
+        else _blobRefs.Remove(hash);
+    }
+
+    /// <summary>Deletes a blob no record uses and no upload is checking; uploads of it meanwhile are told to put it again.</summary>
+    private async Task CollectAsync(string hash)
+    {
+        if (_blobRefs.ContainsKey(hash) || _pendingAdds.ContainsKey(hash) || !_collecting.Add(hash)) return;
+        try
+        {
+            await blobs.DeleteAsync(Org, hash);
+        }
+        catch (Exception ex)
+        {
+            // The blob stays, unreferenced; the next orphan sweep takes it.
+            LogCollectFailed(logger, ex, Org);
+        }
+        finally
+        {
+            _collecting.Remove(hash);
+        }
+    }
+
+    private async Task CollectOrphansAsync(CancellationToken cancellationToken)
+    {
+        if (_platform is null) return;
+        var cutoff = clock.GetUtcNow() - OrphanGrace;
+        var orphans = new List<string>();
+        await foreach (var (hash, stored) in blobs.ListAsync(Org, cancellationToken))
+        {
+            if (stored < cutoff && !_blobRefs.ContainsKey(hash)) orphans.Add(hash);
+        }
+        foreach (var hash in orphans) await CollectAsync(hash);
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not delete an unreferenced blob of org {Org}; a later sweep will.")]
+    private static partial void LogCollectFailed(ILogger logger, Exception exception, string org);
+
     private static Dictionary<string, string[]> Merge(IssuerInput input, string field, string message)
     {
         var errors = input.ParseErrors?.ToDictionary(kv => kv.Key, kv => kv.Value) ?? [];
@@ -202,6 +332,7 @@ public sealed partial class OrgGrain(ChunkStore store, TimeProvider clock, ILogg
         if (_platformRow.TakeChange() is { } platform) writes.Add(platform);
         if (_tokens.TakeChange() is { } tokens) writes.Add(tokens);
         foreach (var chunk in _issuers.TakeChanges()) writes.Add(chunk);
+        foreach (var chunk in _images.TakeChanges()) writes.Add(chunk);
         return writes;
     }
 

@@ -1,6 +1,9 @@
 using Credentials.Api.Auth;
 using Credentials.Api.Http;
+using Credentials.Grains.Blobs;
 using Credentials.Grains.Hosting;
+using Credentials.Grains.Images;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.WebUtilities;
 using Orleans.Configuration;
@@ -20,6 +23,11 @@ public static class Extensions
         services.AddOptions<OrleansHostOptions>().Bind(configuration.GetSection("Orleans")).ValidateDataAnnotations().ValidateOnStart();
 
         builder.AddOrleans();
+        services.AddOptions<ImageLimits>().Bind(configuration.GetSection("Images"))
+            .Validate(l => l.MaxFileBytes > 0 && l.MaxPixels > 0 && l.MaxSide > 0, "Images limits must be positive.")
+            .ValidateOnStart();
+        // The silo registers the same store when co-hosted; an API node in client mode needs its own.
+        services.TryAddSingleton<IBlobStore>(sp => BlobStores.For(sp.GetRequiredService<Credentials.Grains.Storage.StorageBackend>()));
 
         services.ConfigureHttpJsonOptions(options =>
         {

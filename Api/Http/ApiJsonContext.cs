@@ -15,6 +15,8 @@ namespace Credentials.Api.Http;
 [JsonSerializable(typeof(Apis.CreateTokenRequest))]
 [JsonSerializable(typeof(Apis.TokenCreatedView))]
 [JsonSerializable(typeof(Apis.TokenView[]))]
+[JsonSerializable(typeof(Apis.ImageView))]
+[JsonSerializable(typeof(Apis.ImageView[]))]
 [JsonSerializable(typeof(ProblemDetails))]
 [JsonSerializable(typeof(HttpValidationProblemDetails))]
 [JsonSerializable(typeof(Dictionary<string, string[]>))]

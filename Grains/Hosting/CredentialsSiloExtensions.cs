@@ -1,6 +1,7 @@
 using Credentials.Grains.Storage;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Orleans.Storage;
 
@@ -27,6 +28,7 @@ public static partial class CredentialsSiloExtensions
     public static ISiloBuilder AddCredentialsStorage(this ISiloBuilder silo, StorageBackend backend)
     {
         silo.Services.AddSingleton(backend);
+        silo.Services.TryAddSingleton(_ => Blobs.BlobStores.For(backend));
         silo.Services.AddSingleton(TimeProvider.System);
         silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, SchemaInitializer>();
         silo.AddAdoNetGrainStorage(StorageName, options =>

@@ -10,7 +10,7 @@ namespace Credentials.Grains.Storage;
 /// new tail is opened. Items never move between chunks, so creation order is chunk order, then
 /// order within the chunk. Not thread-safe: the owning grain runs one turn at a time.
 /// </remarks>
-public sealed class ChunkedCollection<T>(string keyPrefix, Func<T, string> keyOf, Func<T, int> sizeOf)
+public sealed class ChunkedCollection<T>(string keyPrefix, Func<T, string> keyOf, Func<T, int> sizeOf, int maxItemsPerChunk = ChunkedCollection<T>.MaxItemsPerChunk)
     where T : class
 {
     public const int MaxItemsPerChunk = 128;
@@ -54,7 +54,7 @@ public sealed class ChunkedCollection<T>(string keyPrefix, Func<T, string> keyOf
         var size = sizeOf(value);
         if (_chunks.Count == 0 || _chunks[^1].IsFull)
         {
-            _chunks.Add(new ChunkSlot(_chunks.Count, HighWater, etag: null));
+            _chunks.Add(new ChunkSlot(_chunks.Count, HighWater, etag: null, maxItemsPerChunk));
         }
         var tail = _chunks[^1];
         var entry = new Entry(seq, value, tail.Index);
@@ -104,7 +104,7 @@ public sealed class ChunkedCollection<T>(string keyPrefix, Func<T, string> keyOf
         {
             var (chunk, etag) = await store.ReadAsync<Chunk<T>>(ChunkKey(index));
             if (etag is null || chunk is null) break;
-            var slot = new ChunkSlot(index, chunk.HighWater, etag) { Appended = MaxItemsPerChunk };
+            var slot = new ChunkSlot(index, chunk.HighWater, etag, maxItemsPerChunk) { Appended = maxItemsPerChunk };
             _chunks.Add(slot);
             foreach (var item in chunk.Items)
             {
@@ -169,7 +169,7 @@ public sealed class ChunkedCollection<T>(string keyPrefix, Func<T, string> keyOf
         public int Chunk { get; } = chunk;
     }
 
-    private sealed class ChunkSlot(int index, long highWater, string? etag)
+    private sealed class ChunkSlot(int index, long highWater, string? etag, int capacity)
     {
         public int Index { get; } = index;
         public long HighWater { get; set; } = highWater;
@@ -177,7 +177,7 @@ public sealed class ChunkedCollection<T>(string keyPrefix, Func<T, string> keyOf
         public List<Entry> Items { get; } = [];
         public int Appended { get; set; }
         public int Bytes { get; set; }
-        public bool IsFull => Appended >= MaxItemsPerChunk || Bytes >= MaxBytesPerChunk;
+        public bool IsFull => Appended >= capacity || Bytes >= MaxBytesPerChunk;
     }
 }
 

@@ -14,6 +14,9 @@ public sealed class SqliteStorage(string connectionString) : StorageBackend(conn
     public override string Name => "sqlite";
     public override bool SingleWriter => true;
 
+    /// <summary>The data folder, when the database lives in one; blobs are kept beside it.</summary>
+    public string? DataDirectory { get; private init; }
+
     public static SqliteStorage InDirectory(string directory)
     {
         Directory.CreateDirectory(directory);
@@ -24,7 +27,7 @@ public sealed class SqliteStorage(string connectionString) : StorageBackend(conn
             Pooling = true,
             DefaultTimeout = 30,
         };
-        return new SqliteStorage(builder.ToString());
+        return new SqliteStorage(builder.ToString()) { DataDirectory = Path.GetFullPath(directory) };
     }
 
     public override DbConnection CreateConnection() => new SqliteConnection(ConnectionString);

@@ -1,0 +1,27 @@
+namespace Credentials.Grains;
+
+/// <summary>
+/// An uploaded image as the org's index keeps it: never its bytes, which live in the blob store
+/// under the org and their SHA-256.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("credentials.image.v1")]
+public sealed record ImageRecord(
+    [property: Id(0)] long Id,
+    [property: Id(1)] string Name,
+    [property: Id(2)] string Sha256,
+    [property: Id(3)] string Extension,
+    [property: Id(4)] long Length,
+    [property: Id(5)] int Width,
+    [property: Id(6)] int Height,
+    [property: Id(7)] DateTimeOffset Created);
+
+/// <summary>An upload whose bytes are already in the blob store: what the index needs to record it.</summary>
+[GenerateSerializer, Immutable, Alias("credentials.image-upload.v1")]
+public sealed record ImageUpload(
+    [property: Id(0)] string? Name,
+    [property: Id(1)] string? FileName,
+    [property: Id(2)] string Sha256,
+    [property: Id(3)] string Extension,
+    [property: Id(4)] long Length,
+    [property: Id(5)] int Width,
+    [property: Id(6)] int Height);

@@ -1,0 +1,69 @@
+using System.Runtime.CompilerServices;
+
+namespace Credentials.Grains.Blobs;
+
+/// <summary>
+/// Blobs as files under <c>{root}/{org}/{sha256}</c>: the embedded default. A put writes a
+/// temporary file, flushes it to disk and renames it into place, so a reader never sees half a
+/// blob and a crash leaves at most a stray temporary file.
+/// </summary>
+public sealed class FileBlobStore(string root) : IBlobStore
+{
+    private string PathOf(string org, string sha256) => Path.Combine(root, org, sha256);
+
+    public async Task PutAsync(string org, string sha256, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default)
+    {
+        var path = PathOf(org, sha256);
+        if (File.Exists(path)) return;
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        var temporary = path + "." + Guid.NewGuid().ToString("N") + ".tmp";
+        await using (var file = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920, FileOptions.Asynchronous))
+        {
+            await file.WriteAsync(content, cancellationToken);
+            file.Flush(flushToDisk: true);
+        }
+        try
+        {
+            File.Move(temporary, path, overwrite: false);
+        }
+        catch (IOException) when (File.Exists(path))
+        {
+            // Someone stored the same bytes meanwhile: theirs are ours.
+            File.Delete(temporary);
+        }
+    }
+
+    public async Task<byte[]?> GetAsync(string org, string sha256, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            return await File.ReadAllBytesAsync(PathOf(org, sha256), cancellationToken);
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return null;
+        }
+    }
+
+    public Task<bool> ExistsAsync(string org, string sha256, CancellationToken cancellationToken = default) =>
+        Task.FromResult(File.Exists(PathOf(org, sha256)));
+
+    public Task DeleteAsync(string org, string sha256, CancellationToken cancellationToken = default)
+    {
+        File.Delete(PathOf(org, sha256));
+        return Task.CompletedTask;
+    }
+
+    public async IAsyncEnumerable<(string Sha256, DateTimeOffset Stored)> ListAsync(string org, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var directory = Path.Combine(root, org);
+        if (!Directory.Exists(directory)) yield break;
+        foreach (var path in Directory.EnumerateFiles(directory))
+        {
+            var name = Path.GetFileName(path);
+            if (name.Length != 64) continue;
+            yield return (name, File.GetLastWriteTimeUtc(path));
+        }
+        await Task.CompletedTask;
+    }
+}

@@ -1,0 +1,166 @@
+using System.Globalization;
+using System.Text;
+using System.Text.RegularExpressions;
+using System.Xml;
+
+namespace Credentials.Grains.Images;
+
+/// <summary>
+/// Accepts an SVG only when it is passive: parsed as XML with DTD processing and external
+/// resolution off, it must have an <c>svg</c> root and no scripts, <c>foreignObject</c>, event
+/// handlers, <c>javascript:</c> URLs, entity declarations, DOCTYPE internal subsets, processing
+/// instructions or references outside the document (other than raster <c>data:</c> images).
+/// A plain DOCTYPE line is accepted and never fetched.
+/// </summary>
+public static partial class SvgInspector
+{
+    private static readonly string[] ForbiddenElements = ["script", "foreignobject", "iframe", "embed", "object", "handler", "listener"];
+    private static readonly string[] ReferenceAttributes = ["href", "src", "xlink:href", "data", "action", "formaction"];
+
+    [GeneratedRegex(@"url\(\s*(['""]?)(.*?)\1\s*\)", RegexOptions.IgnoreCase | RegexOptions.Singleline)]
+    private static partial Regex CssUrl();
+
+    [GeneratedRegex(@"^data:image/(png|jpeg|gif|webp)[;,]", RegexOptions.IgnoreCase)]
+    private static partial Regex RasterDataUri();
+
+    public static bool LooksLikeXml(ReadOnlySpan<byte> bytes)
+    {
+        if (bytes.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF])) bytes = bytes[3..];
+        foreach (var b in bytes)
+        {
+            if (b is (byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n') continue;
+            return b == (byte)'<';
+        }
+        return false;
+    }
+
+    public static (ImageKind?, ImageRefusal?) Inspect(byte[] bytes)
+    {
+        string text;
+        try
+        {
+            text = new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(bytes);
+        }
+        catch (DecoderFallbackException)
+        {
+            return Refuse("An SVG must be UTF-8 text.");
+        }
+
+        // Entity declarations and internal subsets are refused before any parser sees them.
+        if (text.Contains("<!ENTITY", StringComparison.OrdinalIgnoreCase)) return Refuse("SVG entity declarations are not accepted.");
+        var doctype = text.IndexOf("<!DOCTYPE", StringComparison.OrdinalIgnoreCase);
+        if (doctype >= 0)
+        {
+            var end = text.IndexOf('>', doctype);
+            if (end < 0 || text.AsSpan(doctype, end - doctype).Contains('[')) return Refuse("A DOCTYPE with an internal subset is not accepted.");
+        }
+
+        var settings = new XmlReaderSettings
+        {
+            DtdProcessing = DtdProcessing.Ignore,
+            XmlResolver = null,
+            MaxCharactersFromEntities = 0,
+            IgnoreComments = true,
+            IgnoreWhitespace = true,
+        };
+        try
+        {
+            using var reader = XmlReader.Create(new StringReader(text), settings);
+            var sawRoot = false;
+            int width = 0, height = 0;
+            while (reader.Read())
+            {
+                switch (reader.NodeType)
+                {
+                    case XmlNodeType.ProcessingInstruction:
+                        return Refuse("Processing instructions (such as xml-stylesheet) are not accepted in SVG.");
+                    case XmlNodeType.Element:
+                        var name = reader.LocalName.ToLowerInvariant();
+                        if (!sawRoot)
+                        {
+                            if (name != "svg") return Refuse("The document's root element must be <svg>.");
+                            sawRoot = true;
+                            width = Dimension(reader.GetAttribute("width"));
+                            height = Dimension(reader.GetAttribute("height"));
+                        }
+                        if (ForbiddenElements.Contains(name)) return Refuse($"<{reader.LocalName}> is not accepted in SVG.");
+                        if (CheckAttributes(reader) is { } problem) return Refuse(problem);
+                        if (name == "style" && !reader.IsEmptyElement && CheckStyle(reader.ReadInnerXml()) is { } styleProblem)
+                        {
+                            return Refuse(styleProblem);
+                        }
+                        break;
+                }
+            }
+            if (!sawRoot) return Refuse("The document has no <svg> root element.");
+            return (new ImageKind("svg", "image/svg+xml", width, height), null);
+        }
+        catch (XmlException ex)
+        {
+            return Refuse($"The SVG is not well-formed XML: {ex.Message}");
+        }
+    }
+
+    private static string? CheckAttributes(XmlReader reader)
+    {
+        if (!reader.HasAttributes) return null;
+        for (var i = 0; i < reader.AttributeCount; i++)
+        {
+            reader.MoveToAttribute(i);
+            var name = reader.Name.ToLowerInvariant();
+            var local = reader.LocalName.ToLowerInvariant();
+            var value = reader.Value;
+            if (local.StartsWith("on", StringComparison.Ordinal)) return $"Event-handler attributes ({reader.Name}) are not accepted in SVG.";
+            if (Squash(value).Contains("javascript:", StringComparison.OrdinalIgnoreCase)) return "javascript: URLs are not accepted in SVG.";
+            if ((ReferenceAttributes.Contains(name) || local == "href") && !IsLocalReference(value))
+            {
+                return $"The reference '{Shorten(value)}' points outside the document.";
+            }
+            if (CheckStyle(value) is { } problem) return problem;
+        }
+        reader.MoveToElement();
+        return null;
+    }
+
+    private static string? CheckStyle(string css)
+    {
+        if (css.Contains("@import", StringComparison.OrdinalIgnoreCase)) return "@import is not accepted in SVG styles.";
+        if (Squash(css).Contains("javascript:", StringComparison.OrdinalIgnoreCase)) return "javascript: URLs are not accepted in SVG.";
+        foreach (Match match in CssUrl().Matches(css))
+        {
+            if (!IsLocalReference(match.Groups[2].Value)) return $"The reference '{Shorten(match.Groups[2].Value)}' points outside the document.";
+        }
+        return null;
+    }
+
+    /// <summary>A fragment of this document, or an embedded raster image.</summary>
+    private static bool IsLocalReference(string value)
+    {
+        var trimmed = value.Trim();
+        return trimmed.Length == 0 || trimmed.StartsWith('#') || RasterDataUri().IsMatch(trimmed);
+    }
+
+    /// <summary>Browsers ignore whitespace and control characters inside a scheme ("java\tscript:").</summary>
+    private static string Squash(string value)
+    {
+        var builder = new StringBuilder(value.Length);
+        foreach (var c in value)
+        {
+            if (!char.IsWhiteSpace(c) && !char.IsControl(c)) builder.Append(c);
+        }
+        return builder.ToString();
+    }
+
+    private static int Dimension(string? value)
+    {
+        if (value is null) return 0;
+        var digits = value.Trim().TrimEnd('x', 'p', 'X', 'P');
+        return double.TryParse(digits, NumberStyles.Float, CultureInfo.InvariantCulture, out var number) && number is > 0 and < int.MaxValue
+            ? (int)Math.Ceiling(number)
+            : 0;
+    }
+
+    private static string Shorten(string value) => value.Length <= 60 ? value : value[..60] + "…";
+
+    private static (ImageKind?, ImageRefusal?) Refuse(string detail) => (null, new ImageRefusal(false, detail));
+}
