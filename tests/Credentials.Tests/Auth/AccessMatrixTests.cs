@@ -38,6 +38,10 @@ public sealed class AccessMatrixTests(SqliteApiFixture fixture)
         CreateToken,
         RevokeToken,
         CreatePlatform,
+        SearchImages,
+        UploadImage,
+        GetImage,
+        DeleteImage,
     }
 
     private const string Student = "alice";
@@ -56,9 +60,27 @@ public sealed class AccessMatrixTests(SqliteApiFixture fixture)
         [Endpoint.CreateToken] = HttpStatusCode.Created,
         [Endpoint.RevokeToken] = HttpStatusCode.NoContent,
         [Endpoint.CreatePlatform] = HttpStatusCode.Created,
+        [Endpoint.SearchImages] = HttpStatusCode.OK,
+        [Endpoint.UploadImage] = HttpStatusCode.OK,
+        [Endpoint.GetImage] = HttpStatusCode.OK,
+        [Endpoint.DeleteImage] = HttpStatusCode.NoContent,
     };
 
-    private static readonly Endpoint[] StudentMayUse = [Endpoint.ListIssuers, Endpoint.CreateIssuer, Endpoint.GetIssuer];
+    private static readonly Endpoint[] StudentMayUse =
+        [Endpoint.ListIssuers, Endpoint.CreateIssuer, Endpoint.GetIssuer, Endpoint.SearchImages, Endpoint.UploadImage, Endpoint.GetImage];
+
+    /// <summary>A 1×1 PNG.</summary>
+    private static readonly byte[] Png = Convert.FromBase64String(
+        "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==");
+
+    private static MultipartFormDataContent Upload()
+    {
+        var form = new MultipartFormDataContent();
+        var file = new ByteArrayContent(Png);
+        file.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("image/png");
+        form.Add(file, "image", "pixel.png");
+        return form;
+    }
 
     private static HttpStatusCode Expected(Caller caller, Endpoint endpoint) => caller switch
     {
@@ -89,6 +111,7 @@ public sealed class AccessMatrixTests(SqliteApiFixture fixture)
         var other = await admin.CreatePlatformAsync();
         await admin.CreateIssuerAsync(org, new { name = "Existing", entityId = "existing" });
         await admin.CreateOrgTokenAsync(org, "revocable");
+        Assert.Equal(HttpStatusCode.OK, (await admin.PostAsync($"/api/credentials/orgs/{org}/users/admin/images/", Upload())).StatusCode);
 
         var client = await ClientFor(caller, admin, org, other);
         var response = await Send(client, endpoint, org);
@@ -122,12 +145,25 @@ public sealed class AccessMatrixTests(SqliteApiFixture fixture)
         var other = await admin.CreatePlatformAsync();
         var client = await ClientFor(caller, admin, missing, other);
 
-        foreach (var endpoint in new[] { Endpoint.ListIssuers, Endpoint.CreateIssuer, Endpoint.GetIssuer })
+        foreach (var endpoint in new[] { Endpoint.ListIssuers, Endpoint.CreateIssuer, Endpoint.GetIssuer, Endpoint.SearchImages, Endpoint.UploadImage, Endpoint.GetImage })
         {
             var response = await Send(client, endpoint, missing);
             Assert.Equal(expected, response.StatusCode);
             await response.ProblemAsync();
         }
+    }
+
+    [Fact]
+    public async Task Media_is_public_while_the_image_records_are_not()
+    {
+        var admin = fixture.Factory.AdminClient();
+        var org = await admin.CreatePlatformAsync();
+        var uploaded = await (await admin.PostAsync($"/api/credentials/orgs/{org}/users/admin/images/", Upload())).JsonAsync();
+        var url = new Uri(uploaded["image"]!.GetValue<string>());
+
+        var anonymous = fixture.Factory.ClientWith(null, null);
+        Assert.Equal(HttpStatusCode.OK, (await anonymous.GetAsync(url.PathAndQuery)).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync($"/api/credentials/orgs/{org}/users/admin/images/1/")).StatusCode);
     }
 
     [Fact]
@@ -163,6 +199,7 @@ public sealed class AccessMatrixTests(SqliteApiFixture fixture)
     private static Task<HttpResponseMessage> Send(HttpClient client, Endpoint endpoint, string org)
     {
         var issuers = Http.Issuers(org, Student);
+        var images = $"/api/credentials/orgs/{org}/users/{Student}/images/";
         return endpoint switch
         {
             Endpoint.ListIssuers => client.GetAsync(issuers),
@@ -176,6 +213,10 @@ public sealed class AccessMatrixTests(SqliteApiFixture fixture)
             Endpoint.CreateToken => client.PostAsJsonAsync($"/api/platforms/{org}/tokens/", new { name = "another" }),
             Endpoint.RevokeToken => client.DeleteAsync($"/api/platforms/{org}/tokens/revocable/"),
             Endpoint.CreatePlatform => client.PostAsJsonAsync("/api/platforms/", new { key = Http.NewOrg() }),
+            Endpoint.SearchImages => client.GetAsync(images + "?query="),
+            Endpoint.UploadImage => client.PostAsync(images, Upload()),
+            Endpoint.GetImage => client.GetAsync(images + "1/"),
+            Endpoint.DeleteImage => client.DeleteAsync(images + "1/"),
             _ => throw new ArgumentOutOfRangeException(nameof(endpoint)),
         };
     }
