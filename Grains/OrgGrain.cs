@@ -35,6 +35,7 @@ public sealed partial class OrgGrain(ChunkStore store, IBlobStore blobs, TimePro
     private readonly Dictionary<string, int> _blobRefs = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _pendingAdds = new(StringComparer.Ordinal);
     private readonly HashSet<string> _collecting = new(StringComparer.Ordinal);
+    private readonly ImageNameIndex _imageNames = new();
     private GroupCommit _commit = null!;
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
@@ -50,7 +51,11 @@ public sealed partial class OrgGrain(ChunkStore store, IBlobStore blobs, TimePro
         await _tokens.LoadAsync(store);
         await _issuers.LoadAsync(store);
         await _images.LoadAsync(store);
-        for (var i = 0; i < _images.Count; i++) Reference(_images[i].Sha256, +1);
+        for (var i = 0; i < _images.Count; i++)
+        {
+            Reference(_images[i].Sha256, +1);
+            _imageNames.Add(_images[i].Id, _images[i].Name);
+        }
         // Blobs left behind by a crash between a blob write and its record are collected once, later.
         this.RegisterGrainTimer(CollectOrphansAsync, new GrainTimerCreationOptions(TimeSpan.FromMinutes(1), Timeout.InfiniteTimeSpan));
     }
@@ -228,6 +233,7 @@ public sealed partial class OrgGrain(ChunkStore store, IBlobStore blobs, TimePro
 
         var image = new ImageRecord(_images.NextSeq(), name!, hash, upload.Extension, upload.Length, upload.Width, upload.Height, clock.GetUtcNow());
         _images.Add(image, image.Id);
+        _imageNames.Add(image.Id, image.Name);
         Reference(hash, +1);
         await _commit.CommitAsync();
         return new Outcome<ImageRecord>(OutcomeStatus.Created, image);
@@ -236,15 +242,9 @@ public sealed partial class OrgGrain(ChunkStore store, IBlobStore blobs, TimePro
     public Task<Outcome<IReadOnlyList<ImageRecord>>> SearchImages(string query, int offset, int limit)
     {
         if (_platform is null) return Task.FromResult(Outcome<IReadOnlyList<ImageRecord>>.OrgNotFound);
-        var found = new List<ImageRecord>(Math.Min(limit, 256));
-        var skipped = 0;
-        for (var i = 0; i < _images.Count && found.Count < limit; i++)
-        {
-            var image = _images[i];
-            if (query.Length > 0 && !image.Name.Contains(query, StringComparison.OrdinalIgnoreCase)) continue;
-            if (skipped++ < offset) continue;
-            found.Add(image);
-        }
+        var ids = _imageNames.Search(query, offset, limit);
+        var found = new ImageRecord[ids.Count];
+        for (var i = 0; i < found.Length; i++) _images.TryGet(ids[i].ToString(CultureInfo.InvariantCulture), out found[i]);
         return Task.FromResult(new Outcome<IReadOnlyList<ImageRecord>>(OutcomeStatus.Ok, found));
     }
 
@@ -262,11 +262,17 @@ public sealed partial class OrgGrain(ChunkStore store, IBlobStore blobs, TimePro
         var key = id.ToString(CultureInfo.InvariantCulture);
         if (!_images.TryGet(key, out var image)) return Outcome<bool>.NotFound;
         _images.Remove(key);
+        _imageNames.Remove(id, LiveImageNames);
         Reference(image.Sha256, -1);
         await _commit.CommitAsync();
         // Only once the record's removal is durable may its bytes go.
         if (!_blobRefs.ContainsKey(image.Sha256)) await CollectAsync(image.Sha256);
         return new Outcome<bool>(OutcomeStatus.Ok, true);
+    }
+
+    private IEnumerable<(long Id, string Name)> LiveImageNames()
+    {
+        for (var i = 0; i < _images.Count; i++) yield return (_images[i].Id, _images[i].Name);
     }
 
     private void Reference(string hash, int delta)
