@@ -1,16 +1,19 @@
 using Credentials.Grains.Hosting;
+using Credentials.Silo;
+using Microsoft.AspNetCore.Builder;
 
-// A silo on its own, without the HTTP front end. Storage comes from the same settings as the
-// embedded default (ConnectionStrings:PostgreSql switches to PostgreSQL).
-var builder = Host.CreateApplicationBuilder(args);
+// A silo on its own: grains and storage, no API. With ConnectionStrings:PostgreSql it keeps state in
+// PostgreSQL and joins the cluster through the membership table there (Orleans:Clustering=AdoNet);
+// without, it is a single localhost silo over SQLite. HTTP serves only /healthz and /readyz.
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 var storage = CredentialsSiloExtensions.StorageFromConfiguration(builder.Configuration);
 builder.UseOrleans(silo =>
 {
-    silo.UseLocalhostClustering(
-        builder.Configuration.GetValue("Orleans:SiloPort", 11111),
-        builder.Configuration.GetValue("Orleans:GatewayPort", 30000),
-        serviceId: builder.Configuration.GetValue("Orleans:ServiceId", "credentials"),
-        clusterId: builder.Configuration.GetValue("Orleans:ClusterId", "credentials"));
+    silo.UseCredentialsClustering(builder.Configuration, clusterRole: true);
     silo.AddCredentialsStorage(storage);
 });
-builder.Build().Run();
+builder.Services.AddSiloHealthChecks();
+
+var app = builder.Build();
+app.MapSiloHealth();
+app.Run();

@@ -1,13 +1,12 @@
-using System.Net;
 using Credentials.Grains.Hosting;
-using Orleans.Configuration;
 
 namespace Credentials.Api.Extensions;
 
 /// <summary>
 /// The one place the API decides how it reaches grains: <c>Orleans:Mode=Embedded</c> (default)
 /// co-hosts a silo in this process; <c>Orleans:Mode=Client</c> makes the API a thin Orleans client
-/// of a separate cluster.
+/// of a separate cluster, which it finds through the membership table (or <c>Orleans:Gateways</c>).
+/// Membership and endpoints follow the shared <c>Orleans</c> settings (<see cref="CredentialsClustering"/>).
 /// </summary>
 public static class OrleansSetup
 {
@@ -17,10 +16,16 @@ public static class OrleansSetup
     public static void AddOrleans(this IHostApplicationBuilder builder)
     {
         var configuration = builder.Configuration;
-        var orleans = configuration.GetSection("Orleans").Get<OrleansHostOptions>() ?? new OrleansHostOptions();
         if (IsClientMode(configuration))
         {
-            builder.UseOrleansClient(client => ConfigureClient(client, configuration));
+            // Kestrel starts beside the cluster client instead of after it, so /healthz answers and
+            // /readyz says 503 while the client keeps retrying to join a cluster that is not up yet.
+            builder.Services.Configure<HostOptions>(options => options.ServicesStartConcurrently = true);
+            builder.UseOrleansClient(client =>
+            {
+                ConfigureClient(client, configuration);
+                client.UseConnectionRetryFilter<RetryClusterConnection>();
+            });
             return;
         }
 
@@ -28,31 +33,16 @@ public static class OrleansSetup
         builder.Services.AddSingleton(storage);
         builder.UseOrleans(silo =>
         {
-            silo.UseLocalhostClustering(orleans.SiloPort, orleans.GatewayPort, serviceId: orleans.ServiceId, clusterId: orleans.ClusterId);
+            // A co-hosted silo clusters on localhost unless Orleans:Clustering says AdoNet.
+            silo.UseCredentialsClustering(configuration, clusterRole: false);
             silo.AddCredentialsStorage(storage);
         });
     }
 
     /// <summary>
-    /// A client finds gateways from <c>Orleans:Gateways</c> (comma-separated host:port), else the
-    /// co-hosted silo's gateway on localhost (what operator commands use against the embedded service).
+    /// A client of the cluster this configuration describes: in client mode the cluster's gateways,
+    /// otherwise the embedded service's co-hosted silo (what operator commands use).
     /// </summary>
-    public static void ConfigureClient(IClientBuilder client, IConfiguration configuration)
-    {
-        var orleans = configuration.GetSection("Orleans").Get<OrleansHostOptions>() ?? new OrleansHostOptions();
-        client.Configure<ClusterOptions>(options =>
-        {
-            options.ClusterId = orleans.ClusterId;
-            options.ServiceId = orleans.ServiceId;
-        });
-        if (configuration["Orleans:Gateways"] is { Length: > 0 } gateways)
-        {
-            client.UseStaticClustering(gateways.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-                .Select(IPEndPoint.Parse).ToArray());
-        }
-        else
-        {
-            client.UseLocalhostClustering(orleans.GatewayPort, orleans.ServiceId, orleans.ClusterId);
-        }
-    }
+    public static void ConfigureClient(IClientBuilder client, IConfiguration configuration) =>
+        client.UseCredentialsClustering(configuration, clusterRole: IsClientMode(configuration));
 }

@@ -81,6 +81,9 @@ public sealed class PostgreSqlStorage(string connectionString) : StorageBackend(
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await ExecuteAsync(connection, transaction, Schema, cancellationToken);
         await UpsertQueriesAsync(connection, transaction, Queries, cancellationToken);
+        // The cluster membership table shares OrleansQuery and the advisory lock (Orleans:Clustering=AdoNet).
+        await ExecuteAsync(connection, transaction, PostgreSqlClustering.Schema, cancellationToken);
+        await UpsertQueriesAsync(connection, transaction, PostgreSqlClustering.Queries, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
     }
 }
