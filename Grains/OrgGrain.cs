@@ -15,7 +15,7 @@ namespace Credentials.Grains;
 /// being validated and joining the next batch.
 /// </summary>
 [Reentrant]
-public sealed partial class OrgGrain(ChunkStore store, IBlobStore blobs, TimeProvider clock, ILogger<OrgGrain> logger) : Grain, IOrgGrain
+public sealed partial class OrgGrain(ChunkStore store, IBlobStore blobs, TimeProvider clock, ILogger<OrgGrain> logger) : Grain, IOrgGrain, IIncomingGrainCallFilter
 {
     /// <summary>Bounds the in-memory state of one org.</summary>
     public const int MaxIssuersPerOrg = 250_000;
@@ -342,8 +342,16 @@ public sealed partial class OrgGrain(ChunkStore store, IBlobStore blobs, TimePro
         return writes;
     }
 
+    /// <summary>Set when a commit failed: memory may hold what storage refused.</summary>
+    private bool _broken;
+
+    /// <summary>After a failed commit nothing is served from memory until the grain has reloaded.</summary>
+    public Task Invoke(IIncomingGrainCallContext context) =>
+        _broken ? Task.FromException(new StorageUnavailableException()) : context.Invoke();
+
     private void OnCommitFailed(Exception exception)
     {
+        _broken = true;
         LogCommitFailed(logger, exception, Org);
         // Memory holds changes storage did not take: start again from what storage has.
         DeactivateOnIdle();
