@@ -1,0 +1,240 @@
+#!/usr/bin/env bash
+# A cluster on this machine: PostgreSQL, two silos and two API nodes on loopback ports, run from
+# the same binaries and with the same configuration keys as the Kubernetes manifests (deploy/k8s).
+#
+#   deploy/local-cluster.sh up       build, start everything, wait until every node is ready
+#   deploy/local-cluster.sh status   what runs, and each node's /readyz
+#   deploy/local-cluster.sh down     stop the API nodes, then the silos (gracefully), then PostgreSQL
+#
+# Environment (all optional):
+#   LOCAL_CLUSTER_DIR          state: pid files, logs, PostgreSQL data, the admin token
+#                              (default: ${TMPDIR:-/tmp}/credentials-local-cluster)
+#   LOCAL_CLUSTER_POSTGRES     Npgsql connection string of a server to use; unset: start a throwaway
+#                              PostgreSQL 15 (installed with apt-get when missing)
+#   LOCAL_CLUSTER_PORT         first of nine consecutive loopback ports (default 7080):
+#                              +0/+1 API nodes, +2/+3 silo probes, +4/+5 silo-to-silo,
+#                              +6/+7 gateways, +8 PostgreSQL
+#   LOCAL_CLUSTER_ID           Orleans cluster and service id (default credentials-local)
+#   LOCAL_CLUSTER_ADMIN_TOKEN  super-admin token for both API nodes (default: generated once)
+#   LOCAL_CLUSTER_BUILD=0      run the binaries already built instead of building first
+#   LOCAL_CLUSTER_CONFIGURATION  Release (default) or Debug
+set -euo pipefail
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+DIR="${LOCAL_CLUSTER_DIR:-${TMPDIR:-/tmp}/credentials-local-cluster}"
+PORT="${LOCAL_CLUSTER_PORT:-7080}"
+CLUSTER_ID="${LOCAL_CLUSTER_ID:-credentials-local}"
+CONFIGURATION="${LOCAL_CLUSTER_CONFIGURATION:-Release}"
+PG_VERSION=15
+PG_BIN="/usr/lib/postgresql/$PG_VERSION/bin"
+READY_TIMEOUT=120
+
+API_PORTS=($((PORT)) $((PORT + 1)))
+SILO_HTTP_PORTS=($((PORT + 2)) $((PORT + 3)))
+SILO_PORTS=($((PORT + 4)) $((PORT + 5)))
+GATEWAY_PORTS=($((PORT + 6)) $((PORT + 7)))
+PG_PORT=$((PORT + 8))
+
+log() { echo "local-cluster: $*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+as_root() { if [[ $EUID -eq 0 ]]; then "$@"; else sudo -n "$@"; fi; }
+
+# PostgreSQL refuses to run as root: as root we use the postgres account.
+as_pg() {
+    if [[ $EUID -eq 0 ]]; then (cd "$DIR" && runuser -u postgres -- "$@"); else (cd "$DIR" && "$@"); fi
+}
+
+# A pid file names a process of ours only while that pid still runs one of our binaries.
+running_pid() {
+    local file="$DIR/$1.pid" pid
+    [[ -f "$file" ]] || return 1
+    pid="$(cat "$file")"
+    [[ -r "/proc/$pid/cmdline" ]] && tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q 'Credentials\.' || return 1
+    echo "$pid"
+}
+
+http_status() { curl -s -o /dev/null -m 3 -w '%{http_code}' "$1" 2>/dev/null || true; }
+
+connection_string() {
+    if [[ -n "${LOCAL_CLUSTER_POSTGRES:-}" ]]; then
+        echo "$LOCAL_CLUSTER_POSTGRES"
+    else
+        echo "Host=127.0.0.1;Port=$PG_PORT;Database=credentials;Username=postgres;Password=$(cat "$DIR/pg-password")"
+    fi
+}
+
+start_postgres() {
+    if [[ -n "${LOCAL_CLUSTER_POSTGRES:-}" ]]; then
+        log "using PostgreSQL from LOCAL_CLUSTER_POSTGRES"
+        return
+    fi
+    if [[ -f "$DIR/pg/postmaster.pid" ]] && as_pg "$PG_BIN/pg_ctl" status -D "$DIR/pg" >/dev/null 2>&1; then
+        log "PostgreSQL already runs on 127.0.0.1:$PG_PORT"
+        return
+    fi
+    if [[ ! -x "$PG_BIN/initdb" ]]; then
+        log "installing postgresql-$PG_VERSION with apt-get ..."
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "postgresql-$PG_VERSION" >/dev/null || true
+        [[ -x "$PG_BIN/initdb" ]] || die "PostgreSQL $PG_VERSION is not installed ($PG_BIN/initdb)"
+    fi
+    if [[ ! -d "$DIR/pg" ]]; then
+        od -An -tx1 -N16 /dev/urandom | tr -d ' \n' >"$DIR/pg-password"
+        cp "$DIR/pg-password" "$DIR/pg-pwfile"
+        [[ $EUID -eq 0 ]] && chown postgres: "$DIR" "$DIR/pg-pwfile"
+        as_pg "$PG_BIN/initdb" -D "$DIR/pg" -U postgres --pwfile="$DIR/pg-pwfile" \
+            --auth-local=trust --auth-host=scram-sha-256 --encoding=UTF8 --locale=C >"$DIR/initdb.log" 2>&1 \
+            || { cat "$DIR/initdb.log" >&2; die "initdb failed"; }
+        rm -f "$DIR/pg-pwfile"
+        cat >>"$DIR/pg/postgresql.conf" <<EOF
+listen_addresses = '127.0.0.1'
+port = $PG_PORT
+unix_socket_directories = '$DIR'
+EOF
+    fi
+    log "starting PostgreSQL $PG_VERSION on 127.0.0.1:$PG_PORT"
+    as_pg "$PG_BIN/pg_ctl" start -D "$DIR/pg" -l "$DIR/postgres.log" -w -t 30 >/dev/null \
+        || { tail -20 "$DIR/postgres.log" >&2; die "PostgreSQL did not start"; }
+    as_pg "$PG_BIN/psql" -h "$DIR" -p "$PG_PORT" -U postgres -d postgres -Atqc \
+        "SELECT 1 FROM pg_database WHERE datname = 'credentials'" | grep -q 1 \
+        || as_pg "$PG_BIN/createdb" -h "$DIR" -p "$PG_PORT" -U postgres credentials
+}
+
+# start NAME DIRECTORY ASSEMBLY KEY=VALUE... : one detached process, its output in NAME.log.
+start() {
+    local name="$1" directory="$2" assembly="$3"
+    shift 3
+    if pid="$(running_pid "$name")"; then
+        log "$name already runs (pid $pid)"
+        return
+    fi
+    (cd "$directory" && exec setsid env "$@" dotnet "$assembly") </dev/null >"$DIR/$name.log" 2>&1 &
+    echo $! >"$DIR/$name.pid"
+    log "started $name (pid $!)"
+}
+
+wait_ready() {
+    local name="$1" url="$2" deadline=$((SECONDS + READY_TIMEOUT))
+    until [[ "$(http_status "$url")" == 200 ]]; do
+        if ! running_pid "$name" >/dev/null; then
+            tail -30 "$DIR/$name.log" >&2
+            die "$name exited before it was ready (log: $DIR/$name.log)"
+        fi
+        if (( SECONDS >= deadline )); then
+            tail -30 "$DIR/$name.log" >&2
+            die "$name not ready after $READY_TIMEOUT s at $url (log: $DIR/$name.log)"
+        fi
+        sleep 0.5
+    done
+    log "$name ready: $url"
+}
+
+up() {
+    mkdir -p "$DIR"
+    if [[ "${LOCAL_CLUSTER_BUILD:-1}" != 0 ]]; then
+        log "building ($CONFIGURATION) ..."
+        dotnet build "$REPO_ROOT/Silo/Silo.csproj" -c "$CONFIGURATION" -nologo -v q >"$DIR/build.log" 2>&1 \
+            && dotnet build "$REPO_ROOT/Api/Api.csproj" -c "$CONFIGURATION" -nologo -v q >>"$DIR/build.log" 2>&1 \
+            || { tail -30 "$DIR/build.log" >&2; die "build failed"; }
+    fi
+    local silo_bin="$REPO_ROOT/Silo/bin/$CONFIGURATION/net10.0" api_bin="$REPO_ROOT/Api/bin/$CONFIGURATION/net10.0"
+    [[ -f "$silo_bin/Credentials.Silo.dll" && -f "$api_bin/Credentials.Api.dll" ]] \
+        || die "no binaries in $silo_bin and $api_bin (build first, or drop LOCAL_CLUSTER_BUILD=0)"
+
+    start_postgres
+    local postgres token
+    postgres="$(connection_string)"
+    if [[ -n "${LOCAL_CLUSTER_ADMIN_TOKEN:-}" ]]; then
+        printf '%s' "$LOCAL_CLUSTER_ADMIN_TOKEN" >"$DIR/admin-token"
+    elif [[ ! -s "$DIR/admin-token" ]]; then
+        printf 'cro_admin_%s' "$(od -An -tx1 -N24 /dev/urandom | tr -d ' \n')" >"$DIR/admin-token"
+    fi
+    chmod 600 "$DIR/admin-token"
+    token="$(cat "$DIR/admin-token")"
+
+    # The keys the Kubernetes ConfigMap, Secret and downward API set (deploy/k8s/base).
+    local common=(
+        "ConnectionStrings__PostgreSql=$postgres"
+        "Orleans__ClusterId=$CLUSTER_ID"
+        "Orleans__ServiceId=$CLUSTER_ID"
+        "DOTNET_gcServer=0"
+    )
+    for i in 0 1; do
+        start "silo-$((i + 1))" "$silo_bin" Credentials.Silo.dll "${common[@]}" \
+            "Orleans__SiloName=silo-$((i + 1))" \
+            "Orleans__AdvertisedIP=127.0.0.1" \
+            "Orleans__SiloPort=${SILO_PORTS[$i]}" \
+            "Orleans__GatewayPort=${GATEWAY_PORTS[$i]}" \
+            "Urls=http://127.0.0.1:${SILO_HTTP_PORTS[$i]}"
+    done
+    for i in 0 1; do
+        start "api-$((i + 1))" "$api_bin" Credentials.Api.dll "${common[@]}" \
+            "Orleans__Mode=Client" \
+            "Auth__AdminToken=$token" \
+            "Storage__DataDirectory=$DIR/api-$((i + 1))-data" \
+            "Urls=http://127.0.0.1:${API_PORTS[$i]}"
+    done
+    for i in 0 1; do wait_ready "silo-$((i + 1))" "http://127.0.0.1:${SILO_HTTP_PORTS[$i]}/readyz"; done
+    for i in 0 1; do wait_ready "api-$((i + 1))" "http://127.0.0.1:${API_PORTS[$i]}/readyz"; done
+
+    cat <<EOF
+
+The cluster is up: API nodes on http://127.0.0.1:${API_PORTS[0]} and http://127.0.0.1:${API_PORTS[1]}
+(silos: probes on ${SILO_HTTP_PORTS[0]} and ${SILO_HTTP_PORTS[1]}; logs and pid files in $DIR).
+
+    TOKEN=\$(cat $DIR/admin-token)
+    curl -X POST http://127.0.0.1:${API_PORTS[0]}/api/platforms/ -H "Authorization: Api-Token \$TOKEN" \\
+         -H 'Content-Type: application/json' -d '{"key":"demo","name":"Demo Academy"}'
+    curl http://127.0.0.1:${API_PORTS[1]}/api/platforms/demo/ -H "Authorization: Api-Token \$TOKEN"
+
+Stop it with: deploy/local-cluster.sh down
+EOF
+}
+
+# Graceful first (a silo hands its grains over and leaves the membership table), then KILL.
+stop() {
+    local name="$1" pid deadline
+    pid="$(running_pid "$name")" || { rm -f "$DIR/$name.pid"; return 0; }
+    kill -TERM "$pid" 2>/dev/null || true
+    deadline=$((SECONDS + 40))
+    while kill -0 "$pid" 2>/dev/null && (( SECONDS < deadline )); do sleep 0.2; done
+    if kill -0 "$pid" 2>/dev/null; then
+        log "$name did not stop within 40 s; killing it"
+        kill -KILL "$pid" 2>/dev/null || true
+    fi
+    rm -f "$DIR/$name.pid"
+    log "stopped $name"
+}
+
+down() {
+    [[ -d "$DIR" ]] || { log "nothing runs ($DIR does not exist)"; return; }
+    stop api-1 & stop api-2 & wait
+    stop silo-1 & stop silo-2 & wait
+    if [[ -z "${LOCAL_CLUSTER_POSTGRES:-}" && -f "$DIR/pg/postmaster.pid" ]]; then
+        as_pg "$PG_BIN/pg_ctl" stop -D "$DIR/pg" -m fast -w -t 30 >/dev/null 2>&1 || true
+        log "stopped PostgreSQL"
+    fi
+}
+
+status() {
+    local i pid
+    for i in 0 1; do
+        for name in "silo-$((i + 1))" "api-$((i + 1))"; do
+            local url
+            if [[ $name == silo-* ]]; then url="http://127.0.0.1:${SILO_HTTP_PORTS[$i]}/readyz"; else url="http://127.0.0.1:${API_PORTS[$i]}/readyz"; fi
+            if pid="$(running_pid "$name")"; then
+                echo "$name: pid $pid, $url -> $(http_status "$url")"
+            else
+                echo "$name: not running"
+            fi
+        done
+    done
+}
+
+case "${1:-}" in
+    up) up ;;
+    down) down ;;
+    status) status ;;
+    *) echo "usage: $0 up|status|down" >&2; exit 2 ;;
+esac
