@@ -13,8 +13,9 @@
 #   --duration SECS     measured seconds per scenario (default 10)
 #   --warmup SECS       warm-up seconds per scenario (default 2)
 #   --concurrency N     requests in flight (default 64)
-#   --scenarios LIST    default: ceiling,read-list,read-search,write-create,write-create-20
-#                       (the ceiling runs only with the first backend)
+#   --scenarios LIST    default: ceiling,read-list,read-search,image-search,write-create,write-create-20
+#                       (the ceiling runs only with the first backend; image-search gives three rows:
+#                       image-upload, image-search-rare, image-search-common)
 #   --out FILE          results file (default bench/results/<UTC timestamp>.md)
 #
 # Everything listens on 127.0.0.1 only; every process this script starts is stopped on exit.
@@ -40,7 +41,7 @@ GIT_REF=""
 DURATION=10
 WARMUP=2
 CONCURRENCY=64
-SCENARIOS="ceiling,read-list,read-search,write-create,write-create-20"
+SCENARIOS="ceiling,read-list,read-search,image-search,write-create,write-create-20"
 OUT=""
 EXTRA=()
 ORIGINAL_ARGS=("$@")

@@ -36,7 +36,7 @@ namespace Credentials.Bench
 {
     public static class Bench
     {
-        public static readonly string[] AllScenarios = ["ceiling", "read-list", "read-search", "write-create", "write-create-20"];
+        public static readonly string[] AllScenarios = ["ceiling", "read-list", "read-search", "image-search", "write-create", "write-create-20"];
 
         /// <summary>An org holds at most 250,000 issuers (OrgGrain.MaxIssuersPerOrg); stay below it.</summary>
         private const long MaxWritesPerOrg = 240_000;
@@ -70,6 +70,17 @@ namespace Credentials.Bench
             {
                 // Let the previous scenario's in-flight work (and the GC) settle.
                 await Task.Delay(500);
+                if (scenario == "image-search")
+                {
+                    // Three rows: the fill (uploads/s), then a rare and a common search of that org.
+                    var (fill, imageOrg) = await ImageFill(service, o, seedTimeout);
+                    Emit(o, fill);
+                    await Task.Delay(500);
+                    Emit(o, await ImageSearchRare(service, imageOrg, o, warmup, duration));
+                    await Task.Delay(500);
+                    Emit(o, await ImageSearchCommon(service, imageOrg, o, warmup, duration));
+                    continue;
+                }
                 var result = scenario switch
                 {
                     "ceiling" => await Ceiling(service, listOrg!, o, warmup, duration),
@@ -78,10 +89,96 @@ namespace Credentials.Bench
                     "write-create" => await Write(service, 1, "write-create", o, warmup, duration),
                     _ => await Write(service, o.Orgs, "write-create-20", o, warmup, duration),
                 };
-                Report.Print(result);
-                Report.Append(o.OutputPath, o.Label, result);
+                Emit(o, result);
             }
             Console.WriteLine($"bench: rows appended to {Path.GetFullPath(o.OutputPath)}");
+        }
+
+        private static void Emit(BenchOptions o, ScenarioResult result)
+        {
+            Report.Print(result);
+            Report.Append(o.OutputPath, o.Label, result);
+        }
+
+        /// <summary>
+        /// image-upload: fills a fresh org with <c>--images</c> records through the real upload
+        /// endpoint (multipart), <c>--upload-concurrency</c> in flight. Every upload sends the same
+        /// tiny PNG (stored once per org), so what is measured is the request, the inspection and
+        /// the record's group commit. The whole fill is the measured window; any non-2xx aborts it.
+        /// </summary>
+        private static async Task<(ScenarioResult Result, string Org)> ImageFill(ServiceClient service, BenchOptions o, TimeSpan timeout)
+        {
+            var org = ServiceClient.NewOrgKey("images");
+            await service.CreatePlatformAsync(org);
+            var url = service.ImagesUrl(org);
+            using var client = LoadRunner.NewClient(o.UploadConcurrency);
+            var uploader = new ServiceClient(o.Url, o.Token, client);
+
+            // The first upload alone: it stores the bytes, and its answer is checked against A2.
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            var first = new LatencyHistogram();
+            var sent = System.Diagnostics.Stopwatch.GetTimestamp();
+            await uploader.UploadImageCheckedAsync(url, ServiceClient.ImageName(0));
+            first.Record((long)System.Diagnostics.Stopwatch.GetElapsedTime(sent).TotalMicroseconds);
+
+            var next = 0L;
+            var workers = Enumerable.Range(0, Math.Max(1, Math.Min(o.UploadConcurrency, o.Images - 1))).Select(_ => Task.Run(async () =>
+            {
+                var latency = new LatencyHistogram();
+                long i;
+                while ((i = Interlocked.Increment(ref next)) < o.Images)
+                {
+                    if (clock.Elapsed > timeout)
+                    {
+                        throw new TimeoutException($"Uploading {o.Images} images to {org} took more than {timeout.TotalSeconds:0} s (--seed-timeout).");
+                    }
+                    var start = System.Diagnostics.Stopwatch.GetTimestamp();
+                    using var request = uploader.PostImage(url, ServiceClient.ImageName(i));
+                    using var response = await client.SendAsync(request);
+                    var body = await response.Content.ReadAsByteArrayAsync();
+                    if (!response.IsSuccessStatusCode)
+                    {
+                        throw new InvalidOperationException(
+                            $"Uploading image {i} to {org} answered {(int)response.StatusCode}: {Encoding.UTF8.GetString(body)}");
+                    }
+                    latency.Record((long)System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalMicroseconds);
+                }
+                return latency;
+            })).ToArray();
+            var all = first;
+            foreach (var histogram in await Task.WhenAll(workers)) all.Merge(histogram);
+            var seconds = clock.Elapsed.TotalSeconds;
+
+            var stored = await service.ImageCountAsync(org);
+            if (stored != o.Images) throw new InvalidOperationException($"{org} holds {stored} images after the fill, expected {o.Images}.");
+            var detail = string.Create(CultureInfo.InvariantCulture,
+                $"{o.Images:N0} uploads of one {ServiceClient.TinyPng.Length} B PNG to 1 fresh org (multipart; {ServiceClient.ImageNeedleCount(o.Images):N0} names with \"{ServiceClient.Needle}\"); whole fill");
+            var result = new ScenarioResult("image-upload", detail, o.UploadConcurrency, seconds, all.Count, 0,
+                new Dictionary<string, long>(), all);
+            return (result, org);
+        }
+
+        /// <summary>image-search-rare: <c>?query=needle</c> without limit: every name is scanned and 1 % are returned.</summary>
+        private static async Task<ScenarioResult> ImageSearchRare(ServiceClient service, string org, BenchOptions o, TimeSpan warmup, TimeSpan duration)
+        {
+            var url = service.ImagesUrl(org, ServiceClient.Needle);
+            var hits = ServiceClient.ImageNeedleCount(o.Images);
+            var page = await service.FetchImagesAsync(url, hits);
+            using var client = LoadRunner.NewClient(o.Concurrency);
+            return await LoadRunner.RunAsync("image-search-rare",
+                string.Create(CultureInfo.InvariantCulture, $"query={ServiceClient.Needle}, no limit: {hits:N0} of {o.Images:N0} images ({page.Length:N0} B)"),
+                client, (_, _) => service.Get(url), o.Concurrency, warmup, duration, o.MaxRequests);
+        }
+
+        /// <summary>image-search-common: <c>?query=icon&amp;limit=50</c>: every name matches, the scan stops after 50.</summary>
+        private static async Task<ScenarioResult> ImageSearchCommon(ServiceClient service, string org, BenchOptions o, TimeSpan warmup, TimeSpan duration)
+        {
+            var url = service.ImagesUrl(org, ServiceClient.ImageCommonTerm, limit: 50);
+            var page = await service.FetchImagesAsync(url, Math.Min(50, o.Images));
+            using var client = LoadRunner.NewClient(o.Concurrency);
+            return await LoadRunner.RunAsync("image-search-common",
+                string.Create(CultureInfo.InvariantCulture, $"query={ServiceClient.ImageCommonTerm}&limit=50: all {o.Images:N0} match, first 50 returned ({page.Length:N0} B)"),
+                client, (_, _) => service.Get(url), o.Concurrency, warmup, duration, o.MaxRequests);
         }
 
         private static async Task Seed(ServiceClient service, string org, int count, TimeSpan timeout)
@@ -195,6 +292,8 @@ namespace Credentials.Bench
         public int Issuers { get; private set; } = 1_000;
         public int SearchIssuers { get; private set; } = 10_000;
         public int Orgs { get; private set; } = 20;
+        public int Images { get; private set; } = 100_000;
+        public int UploadConcurrency { get; private set; } = 96;
         public long MaxRequests { get; private set; } = 5_000_000;
         public double SeedTimeoutSeconds { get; private set; } = 180;
         public HashSet<string> Scenarios { get; private set; } = [.. Bench.AllScenarios];
@@ -206,16 +305,19 @@ namespace Credentials.Bench
             usage: dotnet run -c Release --project bench/Credentials.Bench -- [options]
               --url URL            service base URL, loopback only (default http://localhost:5080)
               --token TOKEN        super-admin token (default: env CREDENTIALS_ADMIN_TOKEN)
-              --scenarios LIST     comma list of ceiling,read-list,read-search,write-create,write-create-20
-                                   (default: all)
+              --scenarios LIST     comma list of ceiling,read-list,read-search,image-search,write-create,
+                                   write-create-20 (default: all); image-search gives three rows:
+                                   image-upload, image-search-rare, image-search-common
               --duration SECS      measured seconds per scenario (default 10)
               --warmup SECS        unrecorded warm-up per scenario (default 2)
               --concurrency N      requests in flight (default 64)
               --issuers N          issuers in the read-list org (default 1000)
               --search-issuers N   issuers in the read-search org, 1 % match (default 10000)
               --orgs N             orgs for write-create-20 (default 20)
+              --images N           image records uploaded for image-search, 1 % named "needle" (default 100000)
+              --upload-concurrency N  uploads in flight while filling the image org (default 96)
               --max-requests N     request budget per scenario, warm-up included (default 5000000)
-              --seed-timeout SECS  deadline for filling one org (default 180)
+              --seed-timeout SECS  deadline for filling one org, issuers or images (default 180)
               --label TEXT         backend label in the table (default "service")
               --out FILE           Markdown file the table rows are appended to (default bench-results.md)
             """;
@@ -238,6 +340,8 @@ namespace Credentials.Bench
                     case "--issuers": o.Issuers = (int)Number(arg, Value(), 50, 200_000); break;
                     case "--search-issuers": o.SearchIssuers = (int)Number(arg, Value(), 100, 200_000); break;
                     case "--orgs": o.Orgs = (int)Number(arg, Value(), 2, 1000); break;
+                    case "--images": o.Images = (int)Number(arg, Value(), 100, 1_000_000); break;
+                    case "--upload-concurrency": o.UploadConcurrency = (int)Number(arg, Value(), 1, 1024); break;
                     case "--max-requests": o.MaxRequests = (long)Number(arg, Value(), 1, 100_000_000); break;
                     case "--seed-timeout": o.SeedTimeoutSeconds = Number(arg, Value(), 1, 3600); break;
                     case "--label": o.Label = Value().Replace('|', '/'); break;

@@ -9,7 +9,7 @@ namespace Credentials.Bench;
 
 /// <summary>
 /// Talks to the service under test: creates the bench's own platforms (unique keys, so no other
-/// data is touched), fills them with issuers, and builds the scenario requests.
+/// data is touched), fills them with issuers or images, and builds the scenario requests.
 /// </summary>
 public sealed class ServiceClient(Uri baseUrl, string token, HttpClient http)
 {
@@ -24,6 +24,94 @@ public sealed class ServiceClient(Uri baseUrl, string token, HttpClient http)
         var path = $"api/credentials/orgs/{org}/users/{UserId}/issuers/?limit=50";
         if (query is not null) path += "&q=" + Uri.EscapeDataString(query);
         return new Uri(baseUrl, path);
+    }
+
+    /// <summary>The image search term every bench image name contains.</summary>
+    public const string ImageCommonTerm = "icon";
+
+    /// <summary>A valid 1×1 RGBA PNG (70 bytes, correct CRCs): every upload sends these same bytes.</summary>
+    public static readonly byte[] TinyPng = Convert.FromBase64String(
+        "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==");
+
+    /// <summary>A1/A2: <c>…/images/</c>, with <c>query</c> (and <c>limit</c>) for a search.</summary>
+    public Uri ImagesUrl(string org, string? query = null, int? limit = null)
+    {
+        var path = $"api/credentials/orgs/{org}/users/{UserId}/images/";
+        if (query is not null) path += "?query=" + Uri.EscapeDataString(query);
+        if (limit is not null) path += (query is null ? "?" : "&") + "limit=" + limit.Value.ToString(CultureInfo.InvariantCulture);
+        return new Uri(baseUrl, path);
+    }
+
+    /// <summary>Image name number <paramref name="i"/>: every 100th carries <see cref="Needle"/>, all carry <see cref="ImageCommonTerm"/>.</summary>
+    public static string ImageName(long i) =>
+        string.Create(CultureInfo.InvariantCulture, $"Certificate icon {i:D6}{(i % 100 == 0 ? " " + Needle : "")}");
+
+    /// <summary>How many of images 0..count-1 carry <see cref="Needle"/>.</summary>
+    public static int ImageNeedleCount(int count) => (count + 99) / 100;
+
+    /// <summary>A2: multipart/form-data with the file in <c>image</c> and the record's <c>name</c>.</summary>
+    public HttpRequestMessage PostImage(Uri url, string name)
+    {
+        var file = new ByteArrayContent(TinyPng);
+        file.Headers.ContentType = new MediaTypeHeaderValue("image/png");
+        var form = new MultipartFormDataContent
+        {
+            { file, "image", "certificate-icon.png" },
+            { new StringContent(name, Encoding.UTF8), "name" },
+        };
+        var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = form };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Api-Token", token);
+        return request;
+    }
+
+    /// <summary>One upload whose 200 body is checked against A2: <c>{"id": int, "name": name, "image": absolute URL}</c>.</summary>
+    public async Task UploadImageCheckedAsync(Uri url, string name)
+    {
+        using var request = PostImage(url, name);
+        using var response = await http.SendAsync(request);
+        var bytes = await response.Content.ReadAsByteArrayAsync();
+        if (response.StatusCode != HttpStatusCode.OK)
+        {
+            throw new InvalidOperationException($"POST {url} (image upload) answered {(int)response.StatusCode}: {Encoding.UTF8.GetString(bytes)}");
+        }
+        using var document = JsonDocument.Parse(bytes);
+        var root = document.RootElement;
+        if (root.ValueKind != JsonValueKind.Object
+            || !root.TryGetProperty("id", out var id) || id.ValueKind != JsonValueKind.Number
+            || !root.TryGetProperty("name", out var stored) || stored.GetString() != name
+            || !root.TryGetProperty("image", out var image) || !Uri.TryCreate(image.GetString(), UriKind.Absolute, out _))
+        {
+            throw new InvalidOperationException($"POST {url} (image upload) answered an unexpected body: {Encoding.UTF8.GetString(bytes)}");
+        }
+    }
+
+    /// <summary>How many images <paramref name="org"/> holds now (<c>query=</c> matches all; ids only counted).</summary>
+    public async Task<int> ImageCountAsync(string org)
+    {
+        using var request = Get(ImagesUrl(org, ""));
+        using var response = await http.SendAsync(request);
+        response.EnsureSuccessStatusCode();
+        using var document = JsonDocument.Parse(await response.Content.ReadAsByteArrayAsync());
+        return document.RootElement.GetArrayLength();
+    }
+
+    /// <summary>The bytes of one image search, checked to be 200 with a JSON array of the expected length.</summary>
+    public async Task<byte[]> FetchImagesAsync(Uri url, int expectedCount)
+    {
+        using var request = Get(url);
+        using var response = await http.SendAsync(request);
+        var bytes = await response.Content.ReadAsByteArrayAsync();
+        if (response.StatusCode != HttpStatusCode.OK)
+        {
+            throw new InvalidOperationException($"GET {url} answered {(int)response.StatusCode}: {Encoding.UTF8.GetString(bytes)}");
+        }
+        using var document = JsonDocument.Parse(bytes);
+        if (document.RootElement.ValueKind != JsonValueKind.Array || document.RootElement.GetArrayLength() != expectedCount)
+        {
+            throw new InvalidOperationException(
+                $"GET {url} returned {(document.RootElement.ValueKind == JsonValueKind.Array ? document.RootElement.GetArrayLength() + " images" : "no array")}, expected {expectedCount}.");
+        }
+        return bytes;
     }
 
     public HttpRequestMessage Get(Uri url)
