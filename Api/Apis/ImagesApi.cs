@@ -107,13 +107,14 @@ public static class ImagesApi
             }));
             form = await request.ReadFormAsync(request.HttpContext.RequestAborted);
         }
-        catch (InvalidDataException)
-        {
-            return Problems.BadRequest("The multipart body could not be read.");
-        }
         catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
             return TooLarge(maxFile);
+        }
+        catch (Exception ex) when (ex is InvalidDataException || (ex is IOException and not BadHttpRequestException))
+        {
+            // A missing boundary, a truncated part, a bad part header: the client's error, not a 500.
+            return Problems.BadRequest("The multipart body could not be read.");
         }
 
         var file = form.Files.GetFile("image");
@@ -128,12 +129,16 @@ public static class ImagesApi
         var (kind, refusal) = ImageInspector.Inspect(bytes, limits.Value);
         if (refusal is not null)
         {
-            return refusal.Unsupported ? Problems.UnsupportedMediaType(refusal.Detail) : Problems.Invalid("image", refusal.Detail);
+            return refusal.Unsupported
+                ? Problems.UnsupportedMediaType(refusal.Detail)
+                : Problems.Invalid(new Dictionary<string, string[]> { ["image"] = [refusal.Detail] }, refusal.Detail);
         }
+        var name = form.TryGetValue("name", out var names) ? names[^1] : null;
+        // The grain decides; checking here too keeps the bytes of a refused upload out of the store.
+        if (ImageRules.Name(name, file.FileName, kind!.Extension).Error is { } nameError) return Problems.Invalid("name", nameError);
 
         var hash = Convert.ToHexStringLower(SHA256.HashData(bytes));
-        var name = form.TryGetValue("name", out var names) ? names[^1] : null;
-        var upload = new ImageUpload(name, file.FileName, hash, kind!.Extension, bytes.Length, kind.Width, kind.Height);
+        var upload = new ImageUpload(name, file.FileName, hash, kind.Extension, bytes.Length, kind.Width, kind.Height);
 
         // Bytes first, record second: a crash in between leaves an unreferenced blob, never a
         // record without bytes. If the blob is being collected just now, put it again.
