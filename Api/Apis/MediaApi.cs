@@ -41,7 +41,8 @@ public static partial class MediaApi
         var extension = match.Groups["ext"].Value;
 
         var bytes = await blobs.GetAsync(org, hash, context.RequestAborted);
-        if (bytes is null) return TypedResults.NotFound();
+        // Only the URL the upload answered serves the bytes: a PNG asked for as .svg is not served as SVG.
+        if (bytes is null || ImageInspector.ExtensionOf(bytes) != extension) return TypedResults.NotFound();
 
         var headers = context.Response.Headers;
         headers.CacheControl = "public, max-age=31536000, immutable";

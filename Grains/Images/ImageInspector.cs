@@ -32,6 +32,10 @@ public static class ImageInspector
         return (null, new ImageRefusal(true, "Only PNG, JPEG, GIF, WebP and SVG images are accepted; these bytes are none of them."));
     }
 
+    /// <summary>The extension the stored bytes call for, from their first bytes alone; null for none we serve.</summary>
+    public static string? ExtensionOf(ReadOnlySpan<byte> bytes) =>
+        RasterFormat(bytes)?.Extension ?? (SvgInspector.LooksLikeXml(bytes) ? "svg" : null);
+
     private static (string Extension, string ContentType)? RasterFormat(ReadOnlySpan<byte> b)
     {
         if (b.StartsWith((ReadOnlySpan<byte>)[0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])) return ("png", "image/png");
