@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Text.RegularExpressions;
 
 namespace Credentials.Grains.Blobs;
 
@@ -7,9 +8,21 @@ namespace Credentials.Grains.Blobs;
 /// temporary file, flushes it to disk and renames it into place, so a reader never sees half a
 /// blob and a crash leaves at most a stray temporary file.
 /// </summary>
-public sealed class FileBlobStore(string root) : IBlobStore
+public sealed partial class FileBlobStore(string root) : IBlobStore
 {
-    private string PathOf(string org, string sha256) => Path.Combine(root, org, sha256);
+    [GeneratedRegex("^[a-z0-9][a-z0-9_-]{0,63}\\z")]
+    private static partial Regex OrgKey();
+
+    [GeneratedRegex("^[0-9a-f]{64}\\z")]
+    private static partial Regex Sha256();
+
+    /// <summary>Keys become file names: anything but an org key and a hex SHA-256 is refused, never a path.</summary>
+    private string PathOf(string org, string sha256)
+    {
+        if (!OrgKey().IsMatch(org)) throw new ArgumentException($"Not an org key: '{org}'.", nameof(org));
+        if (!Sha256().IsMatch(sha256)) throw new ArgumentException($"Not a lower-case hex SHA-256: '{sha256}'.", nameof(sha256));
+        return Path.Combine(root, org, sha256);
+    }
 
     public async Task PutAsync(string org, string sha256, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default)
     {
@@ -50,7 +63,14 @@ public sealed class FileBlobStore(string root) : IBlobStore
 
     public Task DeleteAsync(string org, string sha256, CancellationToken cancellationToken = default)
     {
-        File.Delete(PathOf(org, sha256));
+        try
+        {
+            File.Delete(PathOf(org, sha256));
+        }
+        catch (DirectoryNotFoundException)
+        {
+            // No folder for the org: the blob is not there either.
+        }
         return Task.CompletedTask;
     }
 
