@@ -87,6 +87,26 @@ public sealed class ImageInspectorTests
     }
 
     [Theory]
+    [InlineData("gif", "60000×60000")]
+    [InlineData("jpeg", "60000×60000")]
+    [InlineData("webp", "16383×16383")] // VP8's largest: within a side, 268 megapixels in all
+    public void A_header_of_any_raster_format_claiming_a_huge_size_is_refused_naming_it(string format, string size)
+    {
+        var bytes = format switch
+        {
+            "gif" => SampleImages.GifClaiming(60_000, 60_000),
+            "jpeg" => SampleImages.JpegClaiming(60_000, 60_000),
+            _ => SampleImages.WebPClaiming(16_383, 16_383),
+        };
+
+        var (kind, refusal) = ImageInspector.Inspect(bytes, Defaults);
+
+        Assert.Null(kind);
+        Assert.False(refusal!.Unsupported);
+        Assert.Contains(size, refusal.Detail);
+    }
+
+    [Theory]
     [InlineData(6_400, 6_250)] // exactly 40,000,000 pixels
     [InlineData(16_384, 2_441)] // a full-width side, 39,993,344 pixels
     [InlineData(2_441, 16_384)]

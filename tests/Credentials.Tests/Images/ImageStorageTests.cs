@@ -187,6 +187,40 @@ public abstract class ImageStorageTests(Backend backend)
     }
 
     [Fact]
+    public async Task The_index_never_records_an_image_whose_bytes_the_store_does_not_hold()
+    {
+        await using var factory = new ApiFactory(backend);
+        var admin = factory.AdminClient();
+        var org = await admin.CreatePlatformAsync();
+        var grain = factory.Services.GetRequiredService<IGrainFactory>().GetGrain<Credentials.Grains.IOrgGrain>(org);
+        var bytes = SampleImages.Png(seed: 99);
+        var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes));
+
+        var outcome = await grain.AddImage(new Credentials.Grains.ImageUpload("no bytes", "x.png", hash, "png", bytes.Length, 4, 3));
+
+        Assert.Equal(Credentials.Grains.OutcomeStatus.BlobMissing, outcome.Status);
+        Assert.Empty(await admin.SearchImagesAsync(org, ""));
+    }
+
+    [Fact]
+    public async Task Bytes_stored_without_a_record_as_a_crash_would_leave_them_are_taken_up_by_the_next_upload()
+    {
+        await using var factory = new ApiFactory(backend);
+        var admin = factory.AdminClient();
+        var org = await admin.CreatePlatformAsync();
+        var bytes = SampleImages.Png(seed: 98);
+        var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes));
+        await factory.Services.GetRequiredService<IBlobStore>().PutAsync(org, hash, bytes);
+        Assert.Empty(await admin.SearchImagesAsync(org, ""));
+
+        var image = await admin.UploadImageAsync(org, bytes);
+
+        Assert.Equal(hash, HashOf(image));
+        Assert.Equal([hash], await BlobsAsync(factory, org));
+        Assert.Equal(bytes, await factory.CreateClient().GetByteArrayAsync(image.Url()));
+    }
+
+    [Fact]
     public async Task A_deleted_image_stays_deleted_after_a_restart_and_its_bytes_stay_gone()
     {
         var first = new ApiFactory(backend);

@@ -129,6 +129,26 @@ public sealed class ImageUploadTests(SqliteApiFixture fixture)
     }
 
     [Theory]
+    [InlineData("gif")]
+    [InlineData("jpeg")]
+    [InlineData("webp")]
+    public async Task A_decompression_bomb_in_any_raster_format_is_a_400_and_stores_nothing(string format)
+    {
+        var org = await _client.CreatePlatformAsync();
+        var bomb = format switch
+        {
+            "gif" => SampleImages.GifClaiming(60_000, 60_000),
+            "jpeg" => SampleImages.JpegClaiming(60_000, 60_000),
+            _ => SampleImages.WebPClaiming(16_383, 16_383),
+        };
+
+        var response = await _client.PostAsync(ImageRequests.Images(org), ImageRequests.Upload(bomb, "bomb." + format));
+
+        await response.InvalidAsync("image");
+        await AssertNothingStoredAsync(org);
+    }
+
+    [Theory]
     [InlineData(16_384, 2_441, true)]
     [InlineData(2_441, 16_384, true)]
     [InlineData(16_385, 1, false)]

@@ -31,6 +31,46 @@ public static class SampleImages
         0x3B, // trailer
     ];
 
+    /// <summary>A GIF89a whose logical screen and only image claim <paramref name="width"/>×<paramref name="height"/>.</summary>
+    public static byte[] GifClaiming(ushort width, ushort height)
+    {
+        var gif = Gif();
+        BinaryPrimitives.WriteUInt16LittleEndian(gif.AsSpan(6), width);
+        BinaryPrimitives.WriteUInt16LittleEndian(gif.AsSpan(8), height);
+        BinaryPrimitives.WriteUInt16LittleEndian(gif.AsSpan(24), width);
+        BinaryPrimitives.WriteUInt16LittleEndian(gif.AsSpan(26), height);
+        return gif;
+    }
+
+    /// <summary>A real JPEG whose start-of-frame header is rewritten to claim <paramref name="width"/>×<paramref name="height"/>.</summary>
+    public static byte[] JpegClaiming(ushort width, ushort height)
+    {
+        var jpeg = Jpeg();
+        for (var i = 2; i + 9 < jpeg.Length; i++)
+        {
+            // SOF0..SOF2: FF C0-C2, length, precision, height, width.
+            if (jpeg[i] == 0xFF && jpeg[i + 1] is 0xC0 or 0xC1 or 0xC2)
+            {
+                BinaryPrimitives.WriteUInt16BigEndian(jpeg.AsSpan(i + 5), height);
+                BinaryPrimitives.WriteUInt16BigEndian(jpeg.AsSpan(i + 7), width);
+                return jpeg;
+            }
+        }
+        throw new InvalidOperationException("No start-of-frame marker in the sample JPEG.");
+    }
+
+    /// <summary>A real lossy WebP whose VP8 frame header is rewritten to claim <paramref name="width"/>×<paramref name="height"/> (at most 16,383).</summary>
+    public static byte[] WebPClaiming(int width, int height)
+    {
+        var webp = WebP();
+        if (!webp.AsSpan(12, 4).SequenceEqual("VP8 "u8)) throw new InvalidOperationException("The sample WebP is not a simple lossy one.");
+        // Chunk data at 20: 3-byte frame tag, start code 9D 01 2A, then 14-bit width and height.
+        if (!webp.AsSpan(23, 3).SequenceEqual((ReadOnlySpan<byte>)[0x9D, 0x01, 0x2A])) throw new InvalidOperationException("No VP8 key frame.");
+        BinaryPrimitives.WriteUInt16LittleEndian(webp.AsSpan(26), (ushort)(width & 0x3FFF));
+        BinaryPrimitives.WriteUInt16LittleEndian(webp.AsSpan(28), (ushort)(height & 0x3FFF));
+        return webp;
+    }
+
     /// <summary>A small, passive SVG.</summary>
     public static byte[] Svg(string body = """<rect width="10" height="10" fill="#c00"/>""", string attributes = "") =>
         Encoding.UTF8.GetBytes($"""<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="10" height="10"{attributes}>{body}</svg>""");
