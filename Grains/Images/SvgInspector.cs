@@ -51,8 +51,12 @@ public static partial class SvgInspector
 
         // Entity declarations and internal subsets are refused before any parser sees them.
         if (text.Contains("<!ENTITY", StringComparison.OrdinalIgnoreCase)) return Refuse("SVG entity declarations are not accepted.");
-        var doctype = text.IndexOf("<!DOCTYPE", StringComparison.OrdinalIgnoreCase);
-        if (doctype >= 0 && HasInternalSubset(text, doctype)) return Refuse("A DOCTYPE with an internal subset is not accepted.");
+        // Every occurrence: the first may sit in a comment, in front of the real one.
+        for (var doctype = text.IndexOf("<!DOCTYPE", StringComparison.OrdinalIgnoreCase); doctype >= 0;
+             doctype = text.IndexOf("<!DOCTYPE", doctype + 1, StringComparison.OrdinalIgnoreCase))
+        {
+            if (HasInternalSubset(text, doctype)) return Refuse("A DOCTYPE with an internal subset is not accepted.");
+        }
 
         var settings = new XmlReaderSettings
         {

