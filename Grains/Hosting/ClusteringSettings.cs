@@ -51,6 +51,13 @@ public sealed class ClusteringSettings
     [Range(1, 3600)]
     public int GatewayListRefreshSeconds { get; set; } = 10;
 
+    /// <summary>
+    /// Clients only: how long a grain call may go unanswered. A request in flight to a silo that
+    /// crashes gets no answer at all, so this bounds how long it hangs (Orleans' default is 30 s).
+    /// </summary>
+    [Range(1, 600)]
+    public int ResponseTimeoutSeconds { get; set; } = 10;
+
     public static ClusteringSettings From(IConfiguration configuration)
     {
         var settings = configuration.GetSection("Orleans").Get<ClusteringSettings>() ?? new ClusteringSettings();

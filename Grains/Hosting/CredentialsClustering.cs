@@ -66,6 +66,7 @@ public static class CredentialsClustering
             options.ClusterId = settings.ClusterId;
             options.ServiceId = settings.ServiceId;
         });
+        client.Configure<ClientMessagingOptions>(options => options.ResponseTimeout = TimeSpan.FromSeconds(settings.ResponseTimeoutSeconds));
         if (settings.StaticGateways() is { Length: > 0 } gateways)
         {
             client.UseStaticClustering(gateways);
