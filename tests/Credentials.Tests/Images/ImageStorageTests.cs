@@ -220,6 +220,37 @@ public abstract class ImageStorageTests(Backend backend)
         Assert.Equal(bytes, await factory.CreateClient().GetByteArrayAsync(image.Url()));
     }
 
+    // Known bug, left for the owners of Grains/Hosting and Api/Extensions: blobs are keyed by org and
+    // hash only, not by service id, so services sharing a database (or data folder) share, and delete,
+    // each other's bytes; an orphan sweep in one deletes the other's too. The fix passes the service id
+    // to BlobStores.For. Remove the Skip once it is in.
+    [Fact(Skip = "Known bug: blobs are not kept apart by service id (see the comment above).")]
+    public async Task Two_services_over_the_same_database_keep_their_image_bytes_apart()
+    {
+        var first = new ApiFactory(backend);
+        var org = Http.NewOrg();
+        var bytes = SampleImages.Png(seed: 1234);
+        JsonObject kept;
+        await using (first)
+        {
+            var admin = first.AdminClient();
+            await admin.CreatePlatformAsync(org);
+            kept = await admin.UploadImageAsync(org, bytes);
+        }
+        await using (var other = new ApiFactory(backend, first.DataDirectory))
+        {
+            var admin = other.AdminClient();
+            await admin.CreatePlatformAsync(org);
+            var same = await admin.UploadImageAsync(org, bytes);
+            Assert.Equal(HttpStatusCode.NoContent, (await admin.DeleteAsync(ImageRequests.Image(org, same.Id()))).StatusCode);
+        }
+
+        await using var restarted = first.Restarted();
+
+        Assert.Single(await restarted.AdminClient().SearchImagesAsync(org, ""));
+        Assert.Equal(bytes, await restarted.CreateClient().GetByteArrayAsync(kept.MediaPath()));
+    }
+
     [Fact]
     public async Task A_deleted_image_stays_deleted_after_a_restart_and_its_bytes_stay_gone()
     {
