@@ -96,7 +96,7 @@ public sealed class ImageUploadTests(SqliteApiFixture fixture)
     [InlineData("truncated")]
     [InlineData("empty")]
     [InlineData("html")]
-    public async Task Bytes_that_look_like_an_image_but_are_broken_are_a_400_problem(string sample)
+    public async Task A_broken_image_an_empty_file_or_xml_that_is_no_svg_is_a_400_problem(string sample)
     {
         var org = await _client.CreatePlatformAsync();
         var bytes = sample switch
