@@ -1,0 +1,239 @@
+using k8s.Models;
+
+namespace Credentials.Tests.Deploy;
+
+/// <summary>
+/// The invariants the cluster relies on, checked on the rendered base and on the example overlay:
+/// how silos learn who they are, where secrets come from, what pods may do, how they stop.
+/// </summary>
+public sealed class KubernetesManifestTests
+{
+    private const string Silo = "credentials-silo";
+    private const string Api = "credentials-api";
+
+    public static TheoryData<string> Kustomizations => new() { "base", "overlays/example" };
+
+    private static readonly Dictionary<string, Manifests> Rendered = new();
+
+    private static Manifests Render(string kustomization)
+    {
+        lock (Rendered)
+        {
+            if (!Rendered.TryGetValue(kustomization, out var manifests)) Rendered[kustomization] = manifests = Manifests.Render(kustomization);
+            return manifests;
+        }
+    }
+
+    private static V1Container Container(V1Deployment deployment) => Assert.Single(deployment.Spec.Template.Spec.Containers);
+
+    private static V1EnvVar Env(V1Container container, string name) =>
+        container.Env.SingleOrDefault(e => e.Name == name) ?? throw new Xunit.Sdk.XunitException($"{container.Name} has no env {name}");
+
+    [Theory, MemberData(nameof(Kustomizations))]
+    public void It_renders_only_kinds_we_mean_to_ship(string kustomization)
+    {
+        var manifests = Render(kustomization);
+        var kinds = manifests.Objects.Select(o => o.GetType().Name).Distinct().Order().ToArray();
+        var expected = new[] { "V1ConfigMap", "V1Deployment", "V1PodDisruptionBudget", "V1Service", "V1ServiceAccount", "V2HorizontalPodAutoscaler" };
+        if (kustomization != "base") expected = [.. expected, "V1Namespace", "V1Secret"];
+        Assert.Equal(expected.Order(), kinds);
+        Assert.Equal(2, manifests.All<V1Deployment>().Count());
+    }
+
+    [Theory, MemberData(nameof(Kustomizations))]
+    public void Silos_name_and_advertise_themselves_from_the_downward_api(string kustomization)
+    {
+        var manifests = Render(kustomization);
+        var deployment = manifests.Deployment(Silo);
+        var container = Container(deployment);
+        var labels = deployment.Spec.Template.Metadata.Labels;
+
+        Assert.Equal("metadata.name", Env(container, "POD_NAME").ValueFrom.FieldRef.FieldPath);
+        Assert.Equal("status.podIP", Env(container, "POD_IP").ValueFrom.FieldRef.FieldPath);
+        Assert.Equal("$(POD_NAME)", Env(container, "Orleans__SiloName").Value);
+        Assert.Equal("$(POD_IP)", Env(container, "Orleans__AdvertisedIP").Value);
+        AssertClusterIdentityFromLabels(container, labels);
+
+        // What the silo advertises is what the pod exposes.
+        var config = manifests.ConfigMap(ConfigMapName(container));
+        var ports = container.Ports.ToDictionary(p => p.Name, p => p.ContainerPort);
+        Assert.Equal(ports["silo"].ToString(), config.Data["Orleans__SiloPort"]);
+        Assert.Equal(ports["gateway"].ToString(), config.Data["Orleans__GatewayPort"]);
+        Assert.Equal("AdoNet", config.Data["Orleans__Clustering"]);
+        Assert.Equal($"http://+:{ports["http"]}", config.Data["Urls"]);
+    }
+
+    [Theory, MemberData(nameof(Kustomizations))]
+    public void Api_nodes_are_orleans_clients_of_the_same_cluster(string kustomization)
+    {
+        var manifests = Render(kustomization);
+        var api = manifests.Deployment(Api);
+        var container = Container(api);
+
+        Assert.Equal("Client", Env(container, "Orleans__Mode").Value);
+        AssertClusterIdentityFromLabels(container, api.Spec.Template.Metadata.Labels);
+        var siloLabels = manifests.Deployment(Silo).Spec.Template.Metadata.Labels;
+        Assert.Equal(siloLabels["orleans/clusterId"], api.Spec.Template.Metadata.Labels["orleans/clusterId"]);
+        Assert.Equal(siloLabels["orleans/serviceId"], api.Spec.Template.Metadata.Labels["orleans/serviceId"]);
+        Assert.Equal(ConfigMapName(Container(manifests.Deployment(Silo))), ConfigMapName(container));
+    }
+
+    [Theory, MemberData(nameof(Kustomizations))]
+    public void Configuration_comes_from_a_config_map_and_secrets_only_from_a_secret(string kustomization)
+    {
+        var manifests = Render(kustomization);
+        foreach (var deployment in manifests.All<V1Deployment>())
+        {
+            var container = Container(deployment);
+            var configMap = manifests.ConfigMap(ConfigMapName(container));
+            var connection = Env(container, "ConnectionStrings__PostgreSql");
+            Assert.Null(connection.Value);
+            Assert.Equal("ConnectionStrings__PostgreSql", connection.ValueFrom.SecretKeyRef.Key);
+            Assert.DoesNotContain(configMap.Data.Keys, key => key.StartsWith("ConnectionStrings", StringComparison.Ordinal) || key.StartsWith("Auth", StringComparison.Ordinal));
+            Assert.All(container.Env.Where(e => e.Value is not null), e => Assert.DoesNotContain("password", e.Value, StringComparison.OrdinalIgnoreCase));
+
+            // The overlay renders the Secret every reference names, with every key asked for.
+            if (kustomization != "base")
+            {
+                foreach (var reference in container.Env.Select(e => e.ValueFrom?.SecretKeyRef).OfType<V1SecretKeySelector>())
+                {
+                    var secret = manifests.All<V1Secret>().Single(s => s.Metadata.Name == reference.Name);
+                    Assert.Contains(reference.Key, secret.Data.Keys);
+                }
+            }
+        }
+        Assert.StartsWith("credentials", Env(Container(manifests.Deployment(Api)), "Auth__AdminToken").ValueFrom.SecretKeyRef.Name);
+    }
+
+    [Theory, MemberData(nameof(Kustomizations))]
+    public void Pods_run_under_a_service_account_with_no_rights_and_no_token(string kustomization)
+    {
+        var manifests = Render(kustomization);
+        var account = Assert.Single(manifests.All<V1ServiceAccount>());
+        Assert.False(account.AutomountServiceAccountToken);
+        Assert.Empty(manifests.All<V1Role>());
+        Assert.Empty(manifests.All<V1ClusterRole>());
+        Assert.Empty(manifests.All<V1RoleBinding>());
+        Assert.Empty(manifests.All<V1ClusterRoleBinding>());
+        foreach (var deployment in manifests.All<V1Deployment>())
+        {
+            var pod = deployment.Spec.Template.Spec;
+            Assert.Equal(account.Metadata.Name, pod.ServiceAccountName);
+            Assert.False(pod.AutomountServiceAccountToken);
+        }
+    }
+
+    [Theory, MemberData(nameof(Kustomizations))]
+    public void Every_container_is_probed_limited_and_unprivileged(string kustomization)
+    {
+        foreach (var deployment in Render(kustomization).All<V1Deployment>())
+        {
+            var pod = deployment.Spec.Template.Spec;
+            var container = Container(deployment);
+            var http = Assert.Single(container.Ports, p => p.Name == "http");
+
+            Assert.Equal("/readyz", container.ReadinessProbe.HttpGet.Path);
+            Assert.Equal("/healthz", container.LivenessProbe.HttpGet.Path);
+            Assert.Equal("/healthz", container.StartupProbe.HttpGet.Path);
+            Assert.All(new[] { container.ReadinessProbe, container.LivenessProbe, container.StartupProbe },
+                probe => Assert.Equal(http.Name, probe.HttpGet.Port.Value));
+
+            foreach (var resource in new[] { "cpu", "memory" })
+            {
+                Assert.True(container.Resources.Requests.ContainsKey(resource), $"{deployment.Metadata.Name} requests no {resource}");
+                Assert.True(container.Resources.Limits.ContainsKey(resource), $"{deployment.Metadata.Name} has no {resource} limit");
+                Assert.True(container.Resources.Requests[resource].ToDecimal() <= container.Resources.Limits[resource].ToDecimal());
+            }
+
+            Assert.True(pod.SecurityContext.RunAsNonRoot);
+            Assert.NotEqual(0, pod.SecurityContext.RunAsUser);
+            Assert.False(container.SecurityContext.AllowPrivilegeEscalation);
+            Assert.True(container.SecurityContext.ReadOnlyRootFilesystem);
+            Assert.Equal(["ALL"], container.SecurityContext.Capabilities.Drop);
+        }
+    }
+
+    [Theory, MemberData(nameof(Kustomizations))]
+    public void Pods_are_given_long_enough_to_stop_gracefully(string kustomization)
+    {
+        foreach (var deployment in Render(kustomization).All<V1Deployment>())
+        {
+            var container = Container(deployment);
+            var shutdown = int.Parse(Env(container, "ShutdownTimeoutSeconds").Value);
+            var preStop = container.Lifecycle?.PreStop?.Sleep?.Seconds ?? 0;
+            Assert.True(deployment.Spec.Template.Spec.TerminationGracePeriodSeconds >= preStop + shutdown + 5,
+                $"{deployment.Metadata.Name}: {deployment.Spec.Template.Spec.TerminationGracePeriodSeconds} s to stop, needs {preStop} + {shutdown} + 5");
+        }
+        // A silo hands its grains over and leaves the membership table: give it the longest.
+        Assert.True(int.Parse(Env(Container(Render(kustomization).Deployment(Silo)), "ShutdownTimeoutSeconds").Value) >= 30);
+    }
+
+    [Theory, MemberData(nameof(Kustomizations))]
+    public void The_api_service_autoscalers_and_disruption_budgets_select_the_right_pods(string kustomization)
+    {
+        var manifests = Render(kustomization);
+        var service = Assert.Single(manifests.All<V1Service>());
+        Assert.True(Selects(service.Spec.Selector, manifests.Deployment(Api)));
+        Assert.False(Selects(service.Spec.Selector, manifests.Deployment(Silo)));
+        Assert.Equal("http", Assert.Single(service.Spec.Ports).TargetPort.Value);
+
+        foreach (var deployment in manifests.All<V1Deployment>())
+        {
+            Assert.True(Selects(deployment.Spec.Selector.MatchLabels, deployment));
+
+            var autoscaler = Assert.Single(manifests.All<V2HorizontalPodAutoscaler>(), h => h.Spec.ScaleTargetRef.Name == deployment.Metadata.Name);
+            Assert.Equal("Deployment", autoscaler.Spec.ScaleTargetRef.Kind);
+            Assert.True(autoscaler.Spec.MinReplicas >= 2, $"{deployment.Metadata.Name} may scale to one pod");
+            Assert.Contains(autoscaler.Spec.Metrics, m => m.Resource?.Name == "cpu");
+
+            var budget = Assert.Single(manifests.All<V1PodDisruptionBudget>(), b => Selects(b.Spec.Selector.MatchLabels, deployment));
+            // A drain can always make progress, and never takes more than one pod at a time.
+            Assert.Equal("1", budget.Spec.MaxUnavailable?.Value);
+        }
+    }
+
+    [Fact]
+    public void The_example_overlay_pins_images_and_puts_everything_in_its_namespace()
+    {
+        var manifests = Render("overlays/example");
+        var ns = Assert.Single(manifests.All<V1Namespace>()).Metadata.Name;
+        foreach (var item in manifests.Objects.OfType<IMetadata<V1ObjectMeta>>().Where(o => o is not V1Namespace))
+        {
+            Assert.Equal(ns, item.Metadata.NamespaceProperty);
+        }
+        foreach (var deployment in manifests.All<V1Deployment>())
+        {
+            var image = Container(deployment).Image;
+            Assert.Matches(@"^[\w.-]+(/[\w.-]+)+:[\w.-]+$", image);
+            Assert.DoesNotMatch(":latest$", image);
+        }
+        Assert.Equal(3, manifests.Deployment(Silo).Spec.Replicas);
+    }
+
+    private static void AssertClusterIdentityFromLabels(V1Container container, IDictionary<string, string> podLabels)
+    {
+        Assert.Equal("metadata.labels['orleans/serviceId']", Env(container, "ORLEANS_SERVICE_ID").ValueFrom.FieldRef.FieldPath);
+        Assert.Equal("metadata.labels['orleans/clusterId']", Env(container, "ORLEANS_CLUSTER_ID").ValueFrom.FieldRef.FieldPath);
+        Assert.Equal("$(ORLEANS_SERVICE_ID)", Env(container, "Orleans__ServiceId").Value);
+        Assert.Equal("$(ORLEANS_CLUSTER_ID)", Env(container, "Orleans__ClusterId").Value);
+        Assert.False(string.IsNullOrEmpty(podLabels["orleans/serviceId"]));
+        Assert.False(string.IsNullOrEmpty(podLabels["orleans/clusterId"]));
+
+        // Kubernetes expands $(NAME) only from variables defined earlier in the list.
+        var names = container.Env.Select(e => e.Name).ToList();
+        foreach (var (variable, index) in container.Env.Select((e, i) => (e, i)))
+        {
+            foreach (System.Text.RegularExpressions.Match reference in System.Text.RegularExpressions.Regex.Matches(variable.Value ?? "", @"\$\((\w+)\)"))
+            {
+                var defined = names.IndexOf(reference.Groups[1].Value);
+                Assert.True(defined >= 0 && defined < index, $"{variable.Name} uses {reference.Value} before it is defined");
+            }
+        }
+    }
+
+    private static string ConfigMapName(V1Container container) =>
+        Assert.Single(container.EnvFrom, e => e.ConfigMapRef is not null).ConfigMapRef.Name;
+
+    private static bool Selects(IDictionary<string, string> selector, V1Deployment deployment) =>
+        selector.Count > 0 && selector.All(kv => deployment.Spec.Template.Metadata.Labels.TryGetValue(kv.Key, out var value) && value == kv.Value);
+}
