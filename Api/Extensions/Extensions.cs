@@ -27,7 +27,9 @@ public static class Extensions
             .Validate(l => l.MaxFileBytes > 0 && l.MaxPixels > 0 && l.MaxSide > 0, "Images limits must be positive.")
             .ValidateOnStart();
         // The silo registers the same store when co-hosted; an API node in client mode needs its own.
-        services.TryAddSingleton<IBlobStore>(sp => BlobStores.For(sp.GetRequiredService<Credentials.Grains.Storage.StorageBackend>()));
+        services.TryAddSingleton<IBlobStore>(sp => BlobStores.For(
+            sp.GetRequiredService<Credentials.Grains.Storage.StorageBackend>(),
+            sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<Orleans.Configuration.ClusterOptions>>().Value.ServiceId));
 
         services.ConfigureHttpJsonOptions(options =>
         {

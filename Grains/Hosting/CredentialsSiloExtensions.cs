@@ -3,6 +3,8 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Configuration;
 using Orleans.Storage;
 
 namespace Credentials.Grains.Hosting;
@@ -28,7 +30,7 @@ public static partial class CredentialsSiloExtensions
     public static ISiloBuilder AddCredentialsStorage(this ISiloBuilder silo, StorageBackend backend)
     {
         silo.Services.AddSingleton(backend);
-        silo.Services.TryAddSingleton(_ => Blobs.BlobStores.For(backend));
+        silo.Services.TryAddSingleton(sp => Blobs.BlobStores.For(backend, sp.GetRequiredService<IOptions<ClusterOptions>>().Value.ServiceId));
         silo.Services.AddSingleton(TimeProvider.System);
         silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, SchemaInitializer>();
         silo.AddAdoNetGrainStorage(StorageName, options =>

@@ -211,7 +211,9 @@ public sealed class FileBlobStoreTests : BlobStoreTests
 
 public sealed class PostgreSqlBlobStoreTests : BlobStoreTests
 {
-    protected override IBlobStore CreateStore() => new PostgreSqlBlobStore(TestBackends.PostgresConnectionString);
+    private readonly string _serviceId = TestBackends.NewServiceId();
+
+    protected override IBlobStore CreateStore() => new PostgreSqlBlobStore(TestBackends.PostgresConnectionString, _serviceId);
 
     [Fact]
     public async Task A_second_store_over_the_same_database_sees_the_same_blobs()
@@ -220,10 +222,24 @@ public sealed class PostgreSqlBlobStoreTests : BlobStoreTests
         var bytes = Bytes(14);
         await Store.PutAsync(org, Hash(bytes), bytes);
 
-        await using var other = new PostgreSqlBlobStore(TestBackends.PostgresConnectionString);
+        await using var other = new PostgreSqlBlobStore(TestBackends.PostgresConnectionString, _serviceId);
 
         Assert.Equal(bytes, await other.GetAsync(org, Hash(bytes)));
         await other.DeleteAsync(org, Hash(bytes));
         Assert.Null(await Store.GetAsync(org, Hash(bytes)));
+    }
+
+    [Fact]
+    public async Task A_store_of_another_service_over_the_same_database_sees_none_of_its_blobs()
+    {
+        var org = Http.NewOrg();
+        var bytes = Bytes(15);
+        await Store.PutAsync(org, Hash(bytes), bytes);
+
+        await using var other = new PostgreSqlBlobStore(TestBackends.PostgresConnectionString, TestBackends.NewServiceId());
+
+        Assert.Null(await other.GetAsync(org, Hash(bytes)));
+        await other.DeleteAsync(org, Hash(bytes));
+        Assert.Equal(bytes, await Store.GetAsync(org, Hash(bytes)));
     }
 }

@@ -101,7 +101,7 @@ public sealed class ImageNameTests(SqliteApiFixture fixture)
         Assert.Matches($"^/media/uploaded_images/{org}/[0-9a-f]{{64}}\\.png$", image.MediaPath());
         var stored = Assert.Single(ImageRequests.BlobFiles(_factory, org));
         Assert.Matches("^[0-9a-f]{64}$", Path.GetFileName(stored));
-        Assert.Equal(Path.Combine(_factory.DataDirectory, "blobs", org), Path.GetDirectoryName(stored));
+        Assert.Equal(Path.Combine(_factory.DataDirectory, "blobs", _factory.ServiceId, org), Path.GetDirectoryName(stored));
     }
 
     [Theory]

@@ -117,7 +117,7 @@ public static class ImageRequests
     /// <summary>Every file in an org's folder of the file blob store (temporary ones too).</summary>
     public static string[] BlobFiles(ApiFactory factory, string org)
     {
-        var directory = Path.Combine(factory.DataDirectory, "blobs", org);
+        var directory = Path.Combine(factory.DataDirectory, "blobs", factory.ServiceId, org);
         return Directory.Exists(directory) ? Directory.GetFiles(directory) : [];
     }
 }

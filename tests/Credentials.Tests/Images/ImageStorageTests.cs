@@ -220,11 +220,7 @@ public abstract class ImageStorageTests(Backend backend)
         Assert.Equal(bytes, await factory.CreateClient().GetByteArrayAsync(image.Url()));
     }
 
-    // Known bug, left for the owners of Grains/Hosting and Api/Extensions: blobs are keyed by org and
-    // hash only, not by service id, so services sharing a database (or data folder) share, and delete,
-    // each other's bytes; an orphan sweep in one deletes the other's too. The fix passes the service id
-    // to BlobStores.For. Remove the Skip once it is in.
-    [Fact(Skip = "Known bug: blobs are not kept apart by service id (see the comment above).")]
+    [Fact]
     public async Task Two_services_over_the_same_database_keep_their_image_bytes_apart()
     {
         var first = new ApiFactory(backend);
