@@ -56,8 +56,9 @@ public sealed partial class OrgGrain(ChunkStore store, IBlobStore blobs, TimePro
             Reference(_images[i].Sha256, +1);
             _imageNames.Add(_images[i].Id, _images[i].Name);
         }
-        // Blobs left behind by a crash between a blob write and its record are collected once, later.
-        this.RegisterGrainTimer(CollectOrphansAsync, new GrainTimerCreationOptions(TimeSpan.FromMinutes(1), Timeout.InfiniteTimeSpan));
+        // Blobs left behind by a crash between a blob write and its record are collected a minute
+        // after activation and hourly while the org stays active.
+        this.RegisterGrainTimer(CollectOrphansAsync, new GrainTimerCreationOptions(TimeSpan.FromMinutes(1), TimeSpan.FromHours(1)));
     }
 
     private static string ImageKey(ImageRecord image) => image.Id.ToString(CultureInfo.InvariantCulture);

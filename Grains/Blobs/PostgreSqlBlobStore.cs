@@ -26,11 +26,16 @@ public sealed class PostgreSqlBlobStore(string connectionString, string serviceI
         );
         """;
 
+    private readonly object _schemaLock = new();
+
+    /// <summary>Every concurrent first caller shares one creation; a failed one is tried again later.</summary>
     private Task EnsureSchemaAsync(CancellationToken cancellationToken)
     {
-        var schema = _schema;
-        if (schema is { IsCompletedSuccessfully: true }) return schema;
-        return _schema = CreateSchemaAsync(cancellationToken);
+        lock (_schemaLock)
+        {
+            if (_schema is null || _schema.IsFaulted || _schema.IsCanceled) _schema = CreateSchemaAsync(CancellationToken.None);
+            return _schema.WaitAsync(cancellationToken);
+        }
     }
 
     private async Task CreateSchemaAsync(CancellationToken cancellationToken)
