@@ -4,7 +4,12 @@ using System.Net.Http.Headers;
 using System.Net.Sockets;
 using System.Reflection;
 using System.Text;
+using Credentials.Grains.Hosting;
 using Credentials.Tests.Infrastructure;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Npgsql;
 
 namespace Credentials.Tests.Cluster;
 
@@ -27,6 +32,43 @@ public sealed class LocalClusterFixture : IAsyncLifetime
     public Uri SiloProbe(int silo) => new($"http://127.0.0.1:{FirstPort + 1 + silo}");
 
     public int SiloProcessId(int silo) => int.Parse(File.ReadAllText(Path.Combine(StateDirectory, $"silo-{silo}.pid")).Trim());
+
+    /// <summary>Which silo (1 or 2) hosts each org's grain, asked of the cluster as an Orleans client like an API node.</summary>
+    public async Task<Dictionary<string, int>> HostingSilosAsync(IEnumerable<string> orgs)
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:PostgreSql"] = TestBackends.PostgresConnectionString,
+            ["Orleans:ClusterId"] = ClusterId,
+            ["Orleans:ServiceId"] = ClusterId,
+        });
+        builder.UseOrleansClient(client => client.UseCredentialsClustering(builder.Configuration, clusterRole: true));
+        using var host = builder.Build();
+        await host.StartAsync();
+        try
+        {
+            var hosts = await ClusterProbe.HostsAsync(host.Services.GetRequiredService<IGrainFactory>(), orgs);
+            return hosts.ToDictionary(h => h.Key, h => h.Value.Endpoint.Port - (FirstPort + 3));
+        }
+        finally
+        {
+            await host.StopAsync();
+        }
+    }
+
+    /// <summary>The membership status of the newest silo of that name (3 active, 6 dead), or null.</summary>
+    public int? SiloStatus(string siloName)
+    {
+        using var connection = new NpgsqlConnection(TestBackends.PostgresConnectionString);
+        connection.Open();
+        using var command = new NpgsqlCommand(
+            "SELECT Status FROM OrleansMembershipTable WHERE DeploymentId = @cluster AND SiloName = @name ORDER BY StartTime DESC LIMIT 1",
+            connection);
+        command.Parameters.AddWithValue("cluster", ClusterId);
+        command.Parameters.AddWithValue("name", siloName);
+        return command.ExecuteScalar() as int?;
+    }
 
     /// <summary>A client of one API node sending the super-admin token (or <paramref name="scheme"/> and <paramref name="credential"/>).</summary>
     public HttpClient Client(int node, string scheme = "Api-Token", string credential = ApiFactory.AdminToken) => new()
