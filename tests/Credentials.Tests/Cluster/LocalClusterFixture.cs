@@ -124,7 +124,7 @@ public sealed class LocalClusterFixture : IAsyncLifetime
         }
     }
 
-    private static string BuildConfiguration =>
+    public static string BuildConfiguration =>
         typeof(LocalClusterFixture).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
 
     private static string FindRepositoryRoot()
