@@ -175,8 +175,13 @@ public sealed class LocalClusterTests(LocalClusterFixture cluster, ITestOutputHe
 
             foreach (var org in orgs)
             {
-                var stored = (await node2.ListIssuersAsync(org, "limit=1000"))["result"]!["data"]!.AsArray()
-                    .Select(i => i!["entityId"]!.GetValue<string>()).ToHashSet();
+                var stored = new HashSet<string>();
+                for (var offset = 0; ; offset += 1000)
+                {
+                    var page = (await node2.ListIssuersAsync(org, $"limit=1000&offset={offset}"))["result"]!;
+                    stored.UnionWith(page["data"]!.AsArray().Select(i => i!["entityId"]!.GetValue<string>()));
+                    if (page["next"] is null) break;
+                }
                 Assert.All(acknowledged[org], a => Assert.Contains(a.EntityId, stored));
             }
             Assert.True(recovery < CrashRecoveryBound, $"requests succeeded again only {recovery} after the kill");

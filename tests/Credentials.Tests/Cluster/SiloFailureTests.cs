@@ -74,8 +74,7 @@ public sealed class SiloFailureTests(AdoNetClusterFixture fixture, ITestOutputHe
         // Every acknowledged write, before and after the kill, is there when read back from the survivors.
         foreach (var org in orgs)
         {
-            var page = (await fixture.Grains.GetGrain<IOrgGrain>(org).ListIssuers(null, 0, 1000)).Value!;
-            var stored = page.Items.Select(i => i.EntityId).ToHashSet();
+            var stored = await ClusterProbe.AllIssuerIdsAsync(fixture.Grains.GetGrain<IOrgGrain>(org));
             var acknowledged = load.Acknowledged(org);
             Assert.All(acknowledged, a => Assert.Contains(a.EntityId, stored));
             // Anything else stored is a write whose caller was told it failed (outcome unknown).
@@ -161,6 +160,18 @@ internal static class Issuers
 
 internal static class ClusterProbe
 {
+    /// <summary>Every issuer id an org holds, read page by page.</summary>
+    public static async Task<HashSet<string>> AllIssuerIdsAsync(IOrgGrain org)
+    {
+        var ids = new HashSet<string>();
+        for (var offset = 0; ; offset += 1000)
+        {
+            var page = (await org.ListIssuers(null, offset, 1000)).Value!;
+            ids.UnionWith(page.Items.Select(i => i.EntityId));
+            if (offset + page.Items.Count >= page.Count) return ids;
+        }
+    }
+
     /// <summary>The silo hosting each org's grain (activating it if needed).</summary>
     public static async Task<Dictionary<string, SiloAddress>> HostsAsync(IGrainFactory grains, IEnumerable<string> orgs)
     {
