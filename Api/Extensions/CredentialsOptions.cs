@@ -59,19 +59,3 @@ public sealed class RateLimitingOptions
     [Range(1, 10_000_000)]
     public int Burst { get; set; } = 1000;
 }
-
-/// <summary>Section <c>Orleans</c>: the co-hosted silo of the embedded default.</summary>
-public sealed class OrleansHostOptions
-{
-    [Required]
-    public string ClusterId { get; set; } = "credentials";
-
-    [Required]
-    public string ServiceId { get; set; } = "credentials";
-
-    [Range(1, 65535)]
-    public int SiloPort { get; set; } = 11111;
-
-    [Range(1, 65535)]
-    public int GatewayPort { get; set; } = 30000;
-}

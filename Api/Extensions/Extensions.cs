@@ -20,7 +20,7 @@ public static class Extensions
 
         services.AddOptions<ApiOptions>().Bind(configuration.GetSection("Api")).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<AuthOptions>().Bind(configuration.GetSection("Auth")).ValidateOnStart();
-        services.AddOptions<OrleansHostOptions>().Bind(configuration.GetSection("Orleans")).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<ClusteringSettings>().Bind(configuration.GetSection("Orleans")).ValidateDataAnnotations().ValidateOnStart();
 
         builder.AddOrleans();
         services.AddOptions<ImageLimits>().Bind(configuration.GetSection("Images"))
