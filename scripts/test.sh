@@ -8,6 +8,8 @@
 #                              server is started and this one is used as-is.
 #   TEST_SH_PG_ONLY=1          Only start PostgreSQL, run `SELECT 1` through the exported
 #                              connection settings, stop it again (to debug the set-up).
+#   TEST_SH_SUMMARY_FILE       Write the summary line to this file instead of printing it
+#                              (.ci/run prints it itself, last, whatever happened here).
 #
 # The very last line of output is always `tests: N passed, M failed[, K skipped]`, summed from
 # the TRX files; the exit code is non-zero on any failure, build failure or when no test ran.
@@ -23,6 +25,10 @@ PG_TMP=""        # temp dir holding data dir, socket and log; set once we start 
 PG_STARTED=0
 
 log() { echo "test.sh: $*" >&2; }
+# The closing `tests: …` line: printed, or handed to .ci/run through TEST_SH_SUMMARY_FILE.
+summary() {
+    if [[ -n "${TEST_SH_SUMMARY_FILE:-}" ]]; then echo "$1" >"$TEST_SH_SUMMARY_FILE"; else echo "$1"; fi
+}
 die() { log "ERROR: $*"; exit 1; }
 
 # Runs a command as root: directly, or through sudo (non-interactively, CI has no stdin).
@@ -221,7 +227,7 @@ mapfile -t trx_files < <(find "$RESULTS_DIR" -name '*.trx' -type f | sort)
 
 if [[ ${#trx_files[@]} -eq 0 ]]; then
     log "no TRX results were produced (build failure?); dotnet test exit code $dotnet_rc"
-    echo "tests: 0 passed, 1 failed"
+    summary "tests: 0 passed, 1 failed"
     exit 1
 fi
 
@@ -257,7 +263,7 @@ PY
 )" || counts=""
 if [[ ! "$counts" =~ ^[0-9]+\ [0-9]+\ [0-9]+\ [0-9]+$ ]]; then
     log "could not parse the TRX files"
-    echo "tests: 0 passed, 1 failed"
+    summary "tests: 0 passed, 1 failed"
     exit 1
 fi
 read -r passed failed skipped unreadable <<<"$counts"
@@ -282,5 +288,5 @@ fi
 
 summary="tests: $passed passed, $failed failed"
 (( skipped > 0 )) && summary+=", $skipped skipped"
-echo "$summary"
+summary "$summary"
 exit "$status"
