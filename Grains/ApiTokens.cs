@@ -20,11 +20,14 @@ public static partial class ApiTokens
 
     public static bool IsValidName(string? name) => name is not null && NamePattern().IsMatch(name);
 
-    public static string NewSecret(string org)
+    public static string NewSecret(string org) => $"{Prefix}{org}.{RandomBase64Url(32)}";
+
+    /// <summary><paramref name="bytes"/> random bytes as URL-safe base64 without padding.</summary>
+    public static string RandomBase64Url(int bytes)
     {
-        Span<byte> bytes = stackalloc byte[32];
-        RandomNumberGenerator.Fill(bytes);
-        return $"{Prefix}{org}.{Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_')}";
+        Span<byte> random = stackalloc byte[bytes];
+        RandomNumberGenerator.Fill(random);
+        return System.Buffers.Text.Base64Url.EncodeToString(random);
     }
 
     public static byte[] Hash(string token) => SHA256.HashData(Encoding.UTF8.GetBytes(token));

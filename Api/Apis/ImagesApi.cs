@@ -60,10 +60,7 @@ public static class ImagesApi
         IOptions<ApiOptions> options)
     {
         if (query is null) return Problems.Invalid("query", "This query parameter is required (an empty value matches every image).");
-        if (!Paging.TryParse(limit, offset, int.MaxValue, out var paging, out var error))
-        {
-            return Problems.Invalid(error!.StartsWith("limit", StringComparison.Ordinal) ? "limit" : "offset", error);
-        }
+        if (!Paging.TryParse(limit, offset, int.MaxValue, out var paging, out var problem)) return problem;
         var outcome = await grains.GetGrain<IOrgGrain>(org).SearchImages(query, (int)Math.Min(paging.Offset, int.MaxValue), paging.Limit);
         if (outcome.Status == OutcomeStatus.OrgNotFound) return Problems.OrgNotFound(org);
 

@@ -64,10 +64,7 @@ public static class IssuersApi
         IGrainFactory grains,
         IOptions<ApiOptions> options)
     {
-        if (!Paging.TryParse(limit, offset, Paging.DefaultLimit, out var paging, out var error))
-        {
-            return Problems.Invalid(error!.StartsWith("limit", StringComparison.Ordinal) ? "limit" : "offset", error);
-        }
+        if (!Paging.TryParse(limit, offset, Paging.DefaultLimit, out var paging, out var problem)) return problem;
 
         var outcome = await grains.GetGrain<IOrgGrain>(org)
             .ListIssuers(q, (int)Math.Min(paging.Offset, int.MaxValue), paging.Limit);

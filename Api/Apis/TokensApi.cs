@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Credentials.Api.Auth;
@@ -51,7 +50,7 @@ public static class TokensApi
         return outcome.Status switch
         {
             OutcomeStatus.Created => TypedResults.Created($"/api/platforms/{org}/tokens/{outcome.Value!.Name}/",
-                new TokenCreatedView(outcome.Value.Name, outcome.Value.Token, Timestamp(outcome.Value.Created))),
+                new TokenCreatedView(outcome.Value.Name, outcome.Value.Token, PlatformView.Timestamp(outcome.Value.Created))),
             OutcomeStatus.Invalid => Problems.Invalid(outcome.Errors!),
             _ => Problems.OrgNotFound(org),
         };
@@ -61,7 +60,7 @@ public static class TokensApi
     {
         var outcome = await grains.GetGrain<IOrgGrain>(org).ListTokens();
         if (outcome.Status == OutcomeStatus.OrgNotFound) return Problems.OrgNotFound(org);
-        return TypedResults.Ok(outcome.Value!.Select(t => new TokenView(t.Name, Timestamp(t.Created))).ToArray());
+        return TypedResults.Ok(outcome.Value!.Select(t => new TokenView(t.Name, PlatformView.Timestamp(t.Created))).ToArray());
     }
 
     public static async Task<Results<NoContent, ProblemHttpResult>> RevokeToken(string org, string name, IGrainFactory grains)
@@ -74,9 +73,6 @@ public static class TokensApi
             _ => Problems.OrgNotFound(org),
         };
     }
-
-    private static string Timestamp(DateTimeOffset value) =>
-        value.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture);
 }
 
 public sealed record CreateTokenRequest([property: JsonPropertyName("name")] string? Name);

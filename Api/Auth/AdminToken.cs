@@ -1,6 +1,8 @@
 using System.Security.Cryptography;
 using System.Text;
 using Credentials.Api.Extensions;
+using Credentials.Grains;
+using Credentials.Grains.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace Credentials.Api.Auth;
@@ -26,11 +28,11 @@ public sealed class AdminToken
     {
         if (options.Value.AdminToken is { Length: > 0 } configured)
         {
-            _hash = TokenHash.Of(configured);
+            _hash = ApiTokens.Hash(configured);
             return;
         }
 
-        var directory = configuration["Storage:DataDirectory"] is { Length: > 0 } dir ? dir : "data";
+        var directory = CredentialsSiloExtensions.DataDirectory(configuration);
         Directory.CreateDirectory(directory);
         var path = Path.Combine(directory, HashFileName);
         if (File.Exists(path))
@@ -39,8 +41,8 @@ public sealed class AdminToken
             return;
         }
 
-        _generated = TokenHash.NewSecret(Prefix);
-        _hash = TokenHash.Of(_generated);
+        _generated = Prefix + ApiTokens.RandomBase64Url(32);
+        _hash = ApiTokens.Hash(_generated);
         var fileOptions = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
         if (!OperatingSystem.IsWindows()) fileOptions.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
         using var file = new StreamWriter(path, Encoding.ASCII, fileOptions);
@@ -66,18 +68,5 @@ public sealed class AdminToken
 
             """);
         _generated = null;
-    }
-}
-
-/// <summary>How every API secret is made and fingerprinted.</summary>
-public static class TokenHash
-{
-    public static byte[] Of(string token) => SHA256.HashData(Encoding.UTF8.GetBytes(token));
-
-    public static string NewSecret(string prefix)
-    {
-        Span<byte> bytes = stackalloc byte[32];
-        RandomNumberGenerator.Fill(bytes);
-        return prefix + Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
     }
 }

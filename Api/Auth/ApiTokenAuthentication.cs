@@ -32,7 +32,7 @@ public sealed class ApiTokenAuthenticationHandler(
         if (token is null) return AuthenticateResult.NoResult();
         if (token.Length is 0 or > 512) return AuthenticateResult.Fail("Malformed token.");
 
-        var hash = System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(token));
+        var hash = Grains.ApiTokens.Hash(token);
         if (adminToken.Matches(hash))
         {
             return Success([new Claim(CredentialClaims.Kind, CredentialClaims.SuperAdmin)]);

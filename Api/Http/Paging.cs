@@ -13,16 +13,17 @@ public readonly record struct Paging(long Offset, int Limit)
     /// Empty values count as absent; non-integers, a negative offset or a limit below 1 are
     /// refused; a limit above the maximum (however large) is clamped.
     /// </summary>
-    public static bool TryParse(string? limitText, string? offsetText, int defaultLimit, out Paging paging, out string? error)
+    public static bool TryParse(string? limitText, string? offsetText, int defaultLimit, out Paging paging,
+        [System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out Microsoft.AspNetCore.Http.HttpResults.ValidationProblem? problem)
     {
         paging = default;
-        error = null;
+        problem = null;
         var limit = defaultLimit;
         if (!string.IsNullOrEmpty(limitText))
         {
             if (!TryParseInteger(limitText, out var parsed, out var negative) || negative || parsed < 1)
             {
-                error = "limit must be an integer of at least 1.";
+                problem = Problems.Invalid("limit", "limit must be an integer of at least 1.");
                 return false;
             }
             limit = (int)Math.Min(parsed, MaxLimit);
@@ -32,7 +33,7 @@ public readonly record struct Paging(long Offset, int Limit)
         {
             if (!TryParseInteger(offsetText, out offset, out var negative) || negative)
             {
-                error = "offset must be a non-negative integer.";
+                problem = Problems.Invalid("offset", "offset must be a non-negative integer.");
                 return false;
             }
         }

@@ -52,8 +52,11 @@ public sealed record PlatformView(
     [property: JsonPropertyName("created")] string Created)
 {
     public static PlatformView From(Platform platform) => new(
-        platform.Key, platform.Name,
-        platform.Created.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture));
+        platform.Key, platform.Name, Timestamp(platform.Created));
+
+    /// <summary>How every date is written: UTC, microseconds, <c>Z</c> (as Django REST Framework does).</summary>
+    public static string Timestamp(DateTimeOffset value) =>
+        value.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture);
 }
 
 public sealed record CreatePlatformRequest(

@@ -23,8 +23,12 @@ public static partial class CredentialsSiloExtensions
     {
         var postgres = configuration.GetConnectionString("PostgreSql");
         if (!string.IsNullOrWhiteSpace(postgres)) return new PostgreSqlStorage(postgres);
-        return SqliteStorage.InDirectory(configuration["Storage:DataDirectory"] is { Length: > 0 } dir ? dir : "data");
+        return SqliteStorage.InDirectory(DataDirectory(configuration));
     }
+
+    /// <summary><c>Storage:DataDirectory</c>, default <c>data</c> (relative to where the process runs).</summary>
+    public static string DataDirectory(IConfiguration configuration) =>
+        configuration["Storage:DataDirectory"] is { Length: > 0 } directory ? directory : "data";
 
     /// <summary>Registers the org grain's storage: the AdoNet provider, its schema and the chunk store.</summary>
     public static ISiloBuilder AddCredentialsStorage(this ISiloBuilder silo, StorageBackend backend)

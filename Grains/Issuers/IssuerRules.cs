@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Security.Cryptography;
 using System.Text.RegularExpressions;
 
 namespace Credentials.Grains.Issuers;
@@ -31,12 +30,7 @@ public static partial class IssuerRules
     private static partial Regex EmailDomainPattern();
 
     /// <summary>A new random entityId: 128 random bits as 22 URL-safe base64 characters.</summary>
-    public static string NewEntityId()
-    {
-        Span<byte> bytes = stackalloc byte[16];
-        RandomNumberGenerator.Fill(bytes);
-        return Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
-    }
+    public static string NewEntityId() => ApiTokens.RandomBase64Url(16);
 
     public static bool IsValidEntityId(string value) => EntityIdPattern().IsMatch(value);
 
