@@ -33,9 +33,20 @@ public interface IOrgGrain : IGrainWithStringKey
     [Alias("images.add")]
     Task<Outcome<ImageRecord>> AddImage(ImageUpload upload);
 
-    /// <summary>Images whose name contains <paramref name="query"/> (case-insensitive), oldest first.</summary>
-    [Alias("images.search"), ReadOnly]
-    Task<Outcome<IReadOnlyList<ImageRecord>>> SearchImages(string query, int offset, int limit);
+    /// <summary>
+    /// The matches for <paramref name="query"/> (case-insensitive substring of the name), oldest first,
+    /// with an id above <paramref name="afterId"/>, skipping <paramref name="offset"/> of them; at most
+    /// <paramref name="limit"/>, and fewer when they would not fit one bounded reply.
+    /// </summary>
+    [Alias("images.search.v2"), ReadOnly]
+    Task<Outcome<ImagePage>> SearchImages(string query, int offset, int limit, long afterId = 0);
+
+    /// <summary>
+    /// Whether this upload's record and bytes would fit the org's limits now: asked before the bytes
+    /// go to the blob store; <see cref="AddImage"/> decides again.
+    /// </summary>
+    [Alias("images.room"), ReadOnly]
+    Task<Outcome<bool>> CheckImageRoom(ImageUpload upload);
 
     [Alias("images.get"), ReadOnly]
     Task<Outcome<ImageRecord>> GetImage(long id);
@@ -44,8 +55,14 @@ public interface IOrgGrain : IGrainWithStringKey
     [Alias("images.delete")]
     Task<Outcome<bool>> DeleteImage(long id);
 
-    [Alias("issuers.list"), ReadOnly]
-    Task<Outcome<IssuerPage>> ListIssuers(string? query, int offset, int limit);
+    /// <summary>
+    /// Issuers in creation order whose name contains <paramref name="query"/> (all when empty), after
+    /// the one with sequence number <paramref name="after"/> (0: from the start), skipping
+    /// <paramref name="offset"/> of them; at most <paramref name="limit"/>, and fewer when they would
+    /// not fit one bounded reply (<see cref="IssuerPage.ContinueAfter"/>).
+    /// </summary>
+    [Alias("issuers.list.v2"), ReadOnly]
+    Task<Outcome<IssuerPage>> ListIssuers(string? query, int offset, int limit, long after = 0);
 
     [Alias("issuers.get"), ReadOnly]
     Task<Outcome<Issuer>> GetIssuer(string entityId);

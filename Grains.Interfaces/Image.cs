@@ -25,3 +25,12 @@ public sealed record ImageUpload(
     [property: Id(4)] long Length,
     [property: Id(5)] int Width,
     [property: Id(6)] int Height);
+
+/// <summary>
+/// One grain reply of an image search, bounded in bytes: when the matches asked for did not all fit,
+/// <see cref="ContinueAfter"/> is the id of the last one and the next call goes on after it.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("credentials.image-page.v1")]
+public sealed record ImagePage(
+    [property: Id(0)] IReadOnlyList<ImageRecord> Items,
+    [property: Id(1)] long? ContinueAfter = null);

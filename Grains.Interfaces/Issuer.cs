@@ -36,6 +36,13 @@ public sealed record IssuerInput(
     [property: Id(6)] Field<string> EntityId,
     [property: Id(7)] IReadOnlyDictionary<string, string[]>? ParseErrors = null);
 
-/// <summary>One page of an org's issuers: the total that matched and the slice asked for.</summary>
+/// <summary>
+/// One grain reply of an org's issuers: the total that matched and the start of the slice asked for.
+/// A reply is bounded in bytes: when the slice did not fit, <see cref="ContinueAfter"/> says where
+/// the next call goes on (the creation sequence number of the last item), else it is null.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("credentials.issuer-page.v1")]
-public sealed record IssuerPage([property: Id(0)] int Count, [property: Id(1)] IReadOnlyList<Issuer> Items);
+public sealed record IssuerPage(
+    [property: Id(0)] int Count,
+    [property: Id(1)] IReadOnlyList<Issuer> Items,
+    [property: Id(2)] long? ContinueAfter = null);

@@ -2,8 +2,10 @@ using System.Globalization;
 using Credentials.Grains.Blobs;
 using Credentials.Grains.Images;
 using Credentials.Grains.Issuers;
+using Credentials.Grains.Quotas;
 using Credentials.Grains.Storage;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Orleans.Concurrency;
 
 namespace Credentials.Grains;
@@ -15,7 +17,7 @@ namespace Credentials.Grains;
 /// being validated and joining the next batch.
 /// </summary>
 [Reentrant]
-public sealed partial class OrgGrain(ChunkStore store, IBlobStore blobs, TimeProvider clock, ILogger<OrgGrain> logger) : Grain, IOrgGrain, IIncomingGrainCallFilter
+public sealed partial class OrgGrain(ChunkStore store, IBlobStore blobs, TimeProvider clock, IOptions<OrgLimits> limits, ILogger<OrgGrain> logger) : Grain, IOrgGrain, IIncomingGrainCallFilter
 {
     /// <summary>Bounds the in-memory state of one org.</summary>
     public const int MaxIssuersPerOrg = 250_000;
@@ -37,6 +39,9 @@ public sealed partial class OrgGrain(ChunkStore store, IBlobStore blobs, TimePro
     private readonly HashSet<string> _collecting = new(StringComparer.Ordinal);
     private readonly ImageNameIndex _imageNames = new();
     private GroupCommit _commit = null!;
+    private readonly OrgUsage _usage = new(limits.Value);
+    /// <summary>Most image ids one search reply looks up, whatever the byte bound allows.</summary>
+    private const int MaxImagesPerReply = 8192;
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -51,9 +56,12 @@ public sealed partial class OrgGrain(ChunkStore store, IBlobStore blobs, TimePro
         await _tokens.LoadAsync(store);
         await _issuers.LoadAsync(store);
         await _images.LoadAsync(store);
+        // Usage is recomputed from what storage holds, never carried over: it cannot drift.
+        for (var i = 0; i < _issuers.Count; i++) _usage.AddRecordBytes(RecordSize.Of(_issuers[i]));
         for (var i = 0; i < _images.Count; i++)
         {
-            Reference(_images[i].Sha256, +1);
+            Reference(_images[i], +1);
+            _usage.AddRecordBytes(RecordSize.Of(_images[i]));
             _imageNames.Add(_images[i].Id, _images[i].Name);
         }
         // Blobs left behind by a crash between a blob write and its record are collected a minute
@@ -124,26 +132,51 @@ public sealed partial class OrgGrain(ChunkStore store, IBlobStore blobs, TimePro
         return Task.FromResult(match);
     }
 
-    public Task<Outcome<IssuerPage>> ListIssuers(string? query, int offset, int limit)
+    public Task<Outcome<IssuerPage>> ListIssuers(string? query, int offset, int limit, long after = 0)
     {
         if (_platform is null) return Task.FromResult(Outcome<IssuerPage>.OrgNotFound);
-        if (string.IsNullOrEmpty(query))
+        var budget = limits.Value.MaxReplyBytes;
+        var first = after > 0 ? _issuers.FirstIndexAfter(after) : 0;
+        var items = new List<Issuer>(Math.Clamp(limit, 0, 64));
+        long bytes = 0;
+        long? continueAfter = null;
+        var lastTaken = -1;
+
+        // Takes the item at index while the page has room; false once it is full or out of bytes.
+        bool Take(int index)
         {
-            var count = _issuers.Count;
-            var end = (int)Math.Min((long)offset + limit, count);
-            var items = new Issuer[Math.Max(0, end - offset)];
-            for (var i = 0; i < items.Length; i++) items[i] = _issuers[offset + i];
-            return Task.FromResult(new Outcome<IssuerPage>(OutcomeStatus.Ok, new IssuerPage(count, items)));
+            if (items.Count >= limit || continueAfter is not null) return false;
+            var issuer = _issuers[index];
+            var size = RecordSize.Of(issuer);
+            if (items.Count > 0 && bytes + size > budget)
+            {
+                continueAfter = _issuers.SeqAt(lastTaken);
+                return false;
+            }
+            items.Add(issuer);
+            bytes += size;
+            lastTaken = index;
+            return true;
         }
 
-        var matched = 0;
-        var page = new List<Issuer>(Math.Min(limit, 64));
-        foreach (var issuer in _issuers.Where(i => i.Name.Contains(query, StringComparison.OrdinalIgnoreCase)))
+        if (string.IsNullOrEmpty(query))
         {
-            if (matched >= offset && page.Count < limit) page.Add(issuer);
-            matched++;
+            for (var i = first + (long)offset; i < _issuers.Count && Take((int)i); i++) { }
+            return Task.FromResult(new Outcome<IssuerPage>(OutcomeStatus.Ok, new IssuerPage(_issuers.Count, items, continueAfter)));
         }
-        return Task.FromResult(new Outcome<IssuerPage>(OutcomeStatus.Ok, new IssuerPage(matched, page)));
+
+        // The count is of every match; the page starts after `after`, past `offset` matches.
+        var matched = 0;
+        var skipped = 0;
+        for (var i = 0; i < _issuers.Count; i++)
+        {
+            if (!_issuers[i].Name.Contains(query, StringComparison.OrdinalIgnoreCase)) continue;
+            matched++;
+            if (i < first) continue;
+            if (skipped < offset) { skipped++; continue; }
+            Take(i);
+        }
+        return Task.FromResult(new Outcome<IssuerPage>(OutcomeStatus.Ok, new IssuerPage(matched, items, continueAfter)));
     }
 
     public Task<Outcome<Issuer>> GetIssuer(string entityId)
@@ -158,7 +191,8 @@ public sealed partial class OrgGrain(ChunkStore store, IBlobStore blobs, TimePro
     {
         if (_platform is null) return Outcome<Issuer>.OrgNotFound;
         string entityId;
-        if (input.EntityId is { IsSet: true, Value: not null } requested && requested.Value.Length > 0)
+        // A present entityId must be a valid one: an empty string is not "absent". JSON null is.
+        if (input.EntityId is { IsSet: true, Value: not null } requested)
         {
             entityId = requested.Value;
             if (!IssuerRules.IsValidEntityId(entityId))
@@ -175,8 +209,11 @@ public sealed partial class OrgGrain(ChunkStore store, IBlobStore blobs, TimePro
         if (errors is not null) return Outcome<Issuer>.Invalid(errors);
         if (_issuers.Count >= MaxIssuersPerOrg)
             return Outcome<Issuer>.Invalid("entityId", $"This platform already holds the maximum of {MaxIssuersPerOrg} issuers.");
+        var size = RecordSize.Of(issuer!);
+        if (_usage.Refusal(size) is { } refusal) return Outcome<Issuer>.QuotaExceeded(refusal);
 
         _issuers.Add(issuer!, _issuers.NextSeq());
+        _usage.AddRecordBytes(size);
         await _commit.CommitAsync();
         return new Outcome<Issuer>(OutcomeStatus.Created, issuer);
     }
@@ -192,7 +229,10 @@ public sealed partial class OrgGrain(ChunkStore store, IBlobStore blobs, TimePro
         // entityId is the issuer's identity: an entityId in the body is ignored.
         var (issuer, errors) = IssuerRules.Apply(input with { EntityId = Field<string>.Unset }, current, patch, entityId);
         if (errors is not null) return Outcome<Issuer>.Invalid(errors);
+        var growth = RecordSize.Of(issuer!) - RecordSize.Of(current);
+        if (_usage.Refusal(growth) is { } refusal) return Outcome<Issuer>.QuotaExceeded(refusal);
         _issuers.Replace(entityId, issuer!);
+        _usage.AddRecordBytes(growth);
         await _commit.CommitAsync();
         return new Outcome<Issuer>(OutcomeStatus.Ok, issuer);
     }
@@ -200,8 +240,9 @@ public sealed partial class OrgGrain(ChunkStore store, IBlobStore blobs, TimePro
     public async Task<Outcome<bool>> DeleteIssuer(string entityId)
     {
         if (_platform is null) return Outcome<bool>.OrgNotFound;
-        if (!_issuers.TryGet(entityId, out _)) return Outcome<bool>.NotFound;
+        if (!_issuers.TryGet(entityId, out var issuer)) return Outcome<bool>.NotFound;
         _issuers.Remove(entityId);
+        _usage.AddRecordBytes(-RecordSize.Of(issuer));
         await _commit.CommitAsync();
         return new Outcome<bool>(OutcomeStatus.Ok, true);
     }
@@ -215,6 +256,7 @@ public sealed partial class OrgGrain(ChunkStore store, IBlobStore blobs, TimePro
             return Outcome<ImageRecord>.Invalid("image", $"This platform already holds the maximum of {MaxImagesPerOrg} images.");
 
         var hash = upload.Sha256;
+        if (ImageRefusal(NewImage(name!, upload)) is { } early) return await RefuseImageAsync(hash, early);
         if (_collecting.Contains(hash)) return new Outcome<ImageRecord>(OutcomeStatus.BlobMissing);
         if (!_blobRefs.ContainsKey(hash))
         {
@@ -232,21 +274,63 @@ public sealed partial class OrgGrain(ChunkStore store, IBlobStore blobs, TimePro
             if (!exists) return new Outcome<ImageRecord>(OutcomeStatus.BlobMissing);
         }
 
-        var image = new ImageRecord(_images.NextSeq(), name!, hash, upload.Extension, upload.Length, upload.Width, upload.Height, clock.GetUtcNow());
+        // Decided again in the turn that adds the record: other writes ran during the await.
+        var image = NewImage(name!, upload);
+        if (ImageRefusal(image) is { } refusal) return await RefuseImageAsync(hash, refusal);
         _images.Add(image, image.Id);
         _imageNames.Add(image.Id, image.Name);
-        Reference(hash, +1);
+        _usage.AddRecordBytes(RecordSize.Of(image));
+        Reference(image, +1);
         await _commit.CommitAsync();
         return new Outcome<ImageRecord>(OutcomeStatus.Created, image);
     }
 
-    public Task<Outcome<IReadOnlyList<ImageRecord>>> SearchImages(string query, int offset, int limit)
+    public Task<Outcome<bool>> CheckImageRoom(ImageUpload upload)
     {
-        if (_platform is null) return Task.FromResult(Outcome<IReadOnlyList<ImageRecord>>.OrgNotFound);
-        var ids = _imageNames.Search(query, offset, limit);
-        var found = new ImageRecord[ids.Count];
-        for (var i = 0; i < found.Length; i++) _images.TryGet(ids[i].ToString(CultureInfo.InvariantCulture), out found[i]);
-        return Task.FromResult(new Outcome<IReadOnlyList<ImageRecord>>(OutcomeStatus.Ok, found));
+        if (_platform is null) return Task.FromResult(Outcome<bool>.OrgNotFound);
+        var (name, error) = ImageRules.Name(upload.Name, upload.FileName, upload.Extension);
+        if (error is not null) return Task.FromResult(Outcome<bool>.Invalid("name", error));
+        return Task.FromResult(ImageRefusal(NewImage(name!, upload)) is { } refusal
+            ? Outcome<bool>.QuotaExceeded(refusal)
+            : new Outcome<bool>(OutcomeStatus.Ok, true));
+    }
+
+    private ImageRecord NewImage(string name, ImageUpload upload) =>
+        new(_images.NextSeq(), name, upload.Sha256, upload.Extension, upload.Length, upload.Width, upload.Height, clock.GetUtcNow());
+
+    /// <summary>Why this record would not fit; its bytes count only if no record uses them yet.</summary>
+    private string? ImageRefusal(ImageRecord image) =>
+        _usage.Refusal(RecordSize.Of(image), _blobRefs.ContainsKey(image.Sha256) ? 0 : image.Length);
+
+    /// <summary>A refused upload's bytes may already be in the store: no record uses them, so they go now.</summary>
+    private async Task<Outcome<ImageRecord>> RefuseImageAsync(string hash, string refusal)
+    {
+        await CollectAsync(hash);
+        return Outcome<ImageRecord>.QuotaExceeded(refusal);
+    }
+
+    public Task<Outcome<ImagePage>> SearchImages(string query, int offset, int limit, long afterId = 0)
+    {
+        if (_platform is null) return Task.FromResult(Outcome<ImagePage>.OrgNotFound);
+        var asked = Math.Min(limit, MaxImagesPerReply);
+        var ids = _imageNames.Search(query, offset, asked, afterId);
+        var budget = limits.Value.MaxReplyBytes;
+        var found = new List<ImageRecord>(ids.Count);
+        long bytes = 0;
+        foreach (var id in ids)
+        {
+            _images.TryGet(id.ToString(CultureInfo.InvariantCulture), out var image);
+            var size = RecordSize.Of(image);
+            if (found.Count > 0 && bytes + size > budget)
+            {
+                return Task.FromResult(new Outcome<ImagePage>(OutcomeStatus.Ok, new ImagePage(found, found[^1].Id)));
+            }
+            found.Add(image);
+            bytes += size;
+        }
+        // A full batch short of the limit may have more matches after it.
+        long? more = ids.Count == asked && asked < limit && ids.Count > 0 ? ids[^1] : null;
+        return Task.FromResult(new Outcome<ImagePage>(OutcomeStatus.Ok, new ImagePage(found, more)));
     }
 
     public Task<Outcome<ImageRecord>> GetImage(long id)
@@ -264,7 +348,8 @@ public sealed partial class OrgGrain(ChunkStore store, IBlobStore blobs, TimePro
         if (!_images.TryGet(key, out var image)) return Outcome<bool>.NotFound;
         _images.Remove(key);
         _imageNames.Remove(id, LiveImageNames);
-        Reference(image.Sha256, -1);
+        _usage.AddRecordBytes(-RecordSize.Of(image));
+        Reference(image, -1);
         await _commit.CommitAsync();
         // Only once the record's removal is durable may its bytes go.
         if (!_blobRefs.ContainsKey(image.Sha256)) await CollectAsync(image.Sha256);
@@ -276,11 +361,15 @@ public sealed partial class OrgGrain(ChunkStore store, IBlobStore blobs, TimePro
         for (var i = 0; i < _images.Count; i++) yield return (_images[i].Id, _images[i].Name);
     }
 
-    private void Reference(string hash, int delta)
+    /// <summary>Counts the records using an image's blob; the blob's bytes count once, while any record uses it.</summary>
+    private void Reference(ImageRecord image, int delta)
     {
-        var count = _blobRefs.GetValueOrDefault(hash) + delta;
-        if (count > 0) _blobRefs[hash] = count;
-        else _blobRefs.Remove(hash);
+        var before = _blobRefs.GetValueOrDefault(image.Sha256);
+        var count = before + delta;
+        if (count > 0) _blobRefs[image.Sha256] = count;
+        else _blobRefs.Remove(image.Sha256);
+        if (before == 0 && count > 0) _usage.AddImageBytes(image.Length);
+        else if (before > 0 && count <= 0) _usage.AddImageBytes(-image.Length);
     }
 
     /// <summary>Deletes a blob no record uses and no upload is checking; uploads of it meanwhile are told to put it again.</summary>

@@ -49,7 +49,8 @@ public static class ImagesApi
         return group;
     }
 
-    public static async Task<Results<Ok<ImageView[]>, ProblemHttpResult, ValidationProblem>> SearchImages(
+    /// <summary>Every match may be asked for: they are fetched in bounded grain replies and written as each arrives.</summary>
+    public static async Task<Results<StreamedJson<ImageView[]>, ProblemHttpResult, ValidationProblem>> SearchImages(
         string org,
         [FromRoute(Name = "user_id")] string userId,
         [FromQuery] string? query,
@@ -61,14 +62,28 @@ public static class ImagesApi
     {
         if (query is null) return Problems.Invalid("query", "This query parameter is required (an empty value matches every image).");
         if (!Paging.TryParse(limit, offset, int.MaxValue, out var paging, out var problem)) return problem;
-        var outcome = await grains.GetGrain<IOrgGrain>(org).SearchImages(query, (int)Math.Min(paging.Offset, int.MaxValue), paging.Limit);
+        var grain = grains.GetGrain<IOrgGrain>(org);
+        var outcome = await grain.SearchImages(query, (int)Math.Min(paging.Offset, int.MaxValue), paging.Limit);
         if (outcome.Status == OutcomeStatus.OrgNotFound) return Problems.OrgNotFound(org);
 
         var baseUrl = Links.BaseUrl(request, options.Value);
-        var images = outcome.Value!;
-        var views = new ImageView[images.Count];
-        for (var i = 0; i < views.Length; i++) views[i] = ImageView.From(baseUrl, org, images[i]);
-        return TypedResults.Ok(views);
+        return new StreamedJson<ImageView[]>(async writer =>
+        {
+            writer.Json.WriteStartArray();
+            var page = outcome.Value!;
+            var remaining = paging.Limit;
+            while (true)
+            {
+                foreach (var image in page.Items) writer.Write(ImageView.From(baseUrl, org, image));
+                remaining -= page.Items.Count;
+                await writer.FlushAsync();
+                if (page.ContinueAfter is not { } after || remaining <= 0) break;
+                var more = await grain.SearchImages(query, 0, remaining, after);
+                if (!more.Succeeded) break;
+                page = more.Value!;
+            }
+            writer.Json.WriteEndArray();
+        });
     }
 
     public static async Task<Results<Ok<ImageView>, ProblemHttpResult, ValidationProblem>> UploadImage(
@@ -136,6 +151,9 @@ public static class ImagesApi
 
         var hash = Convert.ToHexStringLower(SHA256.HashData(bytes));
         var upload = new ImageUpload(name, file.FileName, hash, kind.Extension, bytes.Length, kind.Width, kind.Height);
+        // Bytes that would not fit the org's limits are never written; AddImage decides again.
+        var room = await grain.CheckImageRoom(upload);
+        if (room.Status == OutcomeStatus.QuotaExceeded) return Problems.QuotaExceeded(room.Detail!);
 
         // Bytes first, record second: a crash in between leaves an unreferenced blob, never a
         // record without bytes. If the blob is being collected just now, put it again.
@@ -154,6 +172,7 @@ public static class ImagesApi
             OutcomeStatus.Created => TypedResults.Ok(ImageView.From(Links.BaseUrl(request, options.Value), org, outcome.Value!)),
             OutcomeStatus.Invalid => Problems.Invalid(outcome.Errors!),
             OutcomeStatus.OrgNotFound => Problems.OrgNotFound(org),
+            OutcomeStatus.QuotaExceeded => Problems.QuotaExceeded(outcome.Detail!),
             _ => throw new StorageUnavailableException("The image's bytes could not be stored; retry later."),
         };
     }

@@ -54,7 +54,11 @@ public static class IssuersApi
         return group;
     }
 
-    public static async Task<Results<Ok<Envelope<IssuerList>>, ProblemHttpResult, ValidationProblem>> ListIssuers(
+    /// <summary>
+    /// The page is fetched in grain replies of bounded size (a page of 1000 large issuers is many
+    /// megabytes) and written as each arrives; the first reply decides the status and the count.
+    /// </summary>
+    public static async Task<Results<StreamedJson<Envelope<IssuerList>>, ProblemHttpResult, ValidationProblem>> ListIssuers(
         string org,
         [FromRoute(Name = "user_id")] string userId,
         [FromQuery] string? q,
@@ -66,27 +70,53 @@ public static class IssuersApi
     {
         if (!Paging.TryParse(limit, offset, Paging.DefaultLimit, out var paging, out var problem)) return problem;
 
-        var outcome = await grains.GetGrain<IOrgGrain>(org)
-            .ListIssuers(q, (int)Math.Min(paging.Offset, int.MaxValue), paging.Limit);
+        var grain = grains.GetGrain<IOrgGrain>(org);
+        var outcome = await grain.ListIssuers(q, (int)Math.Min(paging.Offset, int.MaxValue), paging.Limit);
         if (outcome.Status == OutcomeStatus.OrgNotFound) return Problems.OrgNotFound(org);
 
-        var page = outcome.Value!;
-        var data = new IssuerView[page.Items.Count];
-        for (var i = 0; i < data.Length; i++) data[i] = IssuerView.From(org, page.Items[i]);
-
+        var first = outcome.Value!;
+        var count = first.Count;
         var baseUrl = Links.BaseUrl(request, options.Value);
         var path = request.PathBase.Add(request.Path).Value!;
         // Written so that a huge offset cannot overflow into a "next" page.
-        var next = paging.Offset < page.Count - (long)paging.Limit
+        var next = paging.Offset < count - (long)paging.Limit
             ? Paging.Link(baseUrl, path, q, paging.Limit, paging.Offset + paging.Limit)
             : null;
         var previous = paging.Offset > 0
             ? Paging.Link(baseUrl, path, q, paging.Limit, Math.Max(0, paging.Offset - paging.Limit))
             : null;
 
-        var list = new IssuerList(next, previous, page.Count, data, Paging.PageCount(page.Count, paging.Limit),
-            paging.PageNumber, Paging.MaxLimit);
-        return TypedResults.Ok(new Envelope<IssuerList>(Status.Ok, list));
+        // The shape of Envelope<IssuerList>, property by property.
+        return new StreamedJson<Envelope<IssuerList>>(async writer =>
+        {
+            var json = writer.Json;
+            json.WriteStartObject();
+            json.WritePropertyName("status");
+            writer.Write(Status.Ok);
+            json.WriteStartObject("result");
+            json.WriteString("next", next);
+            json.WriteString("previous", previous);
+            json.WriteNumber("count", count);
+            json.WriteStartArray("data");
+            var page = first;
+            var remaining = paging.Limit;
+            while (true)
+            {
+                foreach (var issuer in page.Items) writer.Write(IssuerView.From(org, issuer));
+                remaining -= page.Items.Count;
+                await writer.FlushAsync();
+                if (page.ContinueAfter is not { } after || remaining <= 0) break;
+                var more = await grain.ListIssuers(q, 0, remaining, after);
+                if (!more.Succeeded) break;
+                page = more.Value!;
+            }
+            json.WriteEndArray();
+            json.WriteNumber("num_pages", Paging.PageCount(count, paging.Limit));
+            json.WriteNumber("page_number", paging.PageNumber);
+            json.WriteNumber("max_page_size", Paging.MaxLimit);
+            json.WriteEndObject();
+            json.WriteEndObject();
+        });
     }
 
     public static async Task<Results<Ok<Envelope<IssuerView>>, ProblemHttpResult, ValidationProblem>> CreateIssuer(
@@ -100,6 +130,7 @@ public static class IssuersApi
         {
             OutcomeStatus.Created => TypedResults.Ok(new Envelope<IssuerView>(Status.Created, IssuerView.From(org, outcome.Value!))),
             OutcomeStatus.Invalid => Problems.Invalid(outcome.Errors!),
+            OutcomeStatus.QuotaExceeded => Problems.QuotaExceeded(outcome.Detail!),
             _ => Problems.OrgNotFound(org),
         };
     }
@@ -136,6 +167,7 @@ public static class IssuersApi
         {
             OutcomeStatus.Ok => TypedResults.Ok(new[] { IssuerView.From(org, outcome.Value!) }),
             OutcomeStatus.Invalid => Problems.Invalid(outcome.Errors!),
+            OutcomeStatus.QuotaExceeded => Problems.QuotaExceeded(outcome.Detail!),
             OutcomeStatus.NotFound => IssuerNotFound(entityId),
             _ => Problems.OrgNotFound(org),
         };

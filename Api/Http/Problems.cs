@@ -31,6 +31,16 @@ public static class Problems
     public static ProblemHttpResult TooLarge(string detail) =>
         Problem(StatusCodes.Status413PayloadTooLarge, "Payload Too Large", detail);
 
+    /// <summary>A write that would pass one of the org's byte limits (B6); <paramref name="detail"/> names the limit.</summary>
+    public static ProblemHttpResult QuotaExceeded(string detail) =>
+        TypedResults.Problem(new ProblemDetails
+        {
+            Status = StatusCodes.Status409Conflict,
+            Type = "urn:credentials:quota-exceeded",
+            Title = "Quota exceeded",
+            Detail = detail,
+        });
+
     public static ProblemHttpResult Problem(int status, string title, string detail) =>
         TypedResults.Problem(new ProblemDetails { Status = status, Title = title, Detail = detail });
 }

@@ -36,6 +36,9 @@ public static partial class CredentialsSiloExtensions
         silo.Services.AddSingleton(backend);
         silo.Services.TryAddSingleton(sp => Blobs.BlobStores.For(backend, sp.GetRequiredService<IOptions<ClusterOptions>>().Value.ServiceId));
         silo.Services.AddSingleton(TimeProvider.System);
+        silo.Services.AddOptions<Quotas.OrgLimits>().Bind(silo.Configuration.GetSection(Quotas.OrgLimits.Section))
+            .Validate(limits => limits.IsValid, "Limits:MaxOrgRecordBytes, Limits:MaxOrgImageBytes and Limits:MaxReplyBytes must be positive.")
+            .ValidateOnStart();
         silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, SchemaInitializer>();
         silo.AddAdoNetGrainStorage(StorageName, options =>
         {

@@ -39,15 +39,19 @@ public sealed class ImageNameIndex
         foreach (var (liveId, name) in rebuild()) Add(liveId, name);
     }
 
-    /// <summary>Ids of images whose name contains <paramref name="query"/>, oldest first.</summary>
-    public List<long> Search(string query, int offset, int limit)
+    /// <summary>
+    /// Ids of images whose name contains <paramref name="query"/>, oldest first, above
+    /// <paramref name="afterId"/>, skipping <paramref name="offset"/> of them.
+    /// </summary>
+    public List<long> Search(string query, int offset, int limit, long afterId = 0)
     {
         var found = new List<long>(Math.Min(limit, 256));
         if (limit <= 0 || query.Contains('\0')) return found;
         var skipped = 0;
+        var first = FirstEntryAfter(afterId);
         if (query.Length == 0)
         {
-            for (var i = 0; i < _ids.Count && found.Count < limit; i++)
+            for (var i = first; i < _ids.Count && found.Count < limit; i++)
             {
                 if (_deleted.Contains(_ids[i]) || skipped++ < offset) continue;
                 found.Add(_ids[i]);
@@ -58,7 +62,7 @@ public sealed class ImageNameIndex
         Span<char> folded = query.Length <= 256 ? stackalloc char[query.Length] : new char[query.Length];
         query.AsSpan().ToUpperInvariant(folded);
         var text = _text.AsSpan(0, _length);
-        var position = 0;
+        var position = first < _starts.Count ? _starts[first] : text.Length;
         while (found.Count < limit && position < text.Length)
         {
             var at = text[position..].IndexOf(folded, StringComparison.Ordinal);
@@ -70,6 +74,14 @@ public sealed class ImageNameIndex
             position = entry + 1 < _starts.Count ? _starts[entry + 1] : text.Length;
         }
         return found;
+    }
+
+    /// <summary>The first entry whose id is above <paramref name="afterId"/>: ids are kept in ascending order.</summary>
+    private int FirstEntryAfter(long afterId)
+    {
+        if (afterId <= 0) return 0;
+        var index = _ids.BinarySearch(afterId);
+        return index >= 0 ? index + 1 : ~index;
     }
 
     private int EntryAt(int offset)

@@ -29,6 +29,21 @@ public sealed class ChunkedCollection<T>(string keyPrefix, Func<T, string> keyOf
 
     public T this[int index] => _ordered[index].Value;
 
+    /// <summary>The sequence number of the item at <paramref name="index"/> in creation order.</summary>
+    public long SeqAt(int index) => _ordered[index].Seq;
+
+    /// <summary>The index of the first item whose sequence number is above <paramref name="seq"/> (Count when none).</summary>
+    public int FirstIndexAfter(long seq)
+    {
+        int lo = 0, hi = _ordered.Count;
+        while (lo < hi)
+        {
+            var mid = (lo + hi) >>> 1;
+            if (_ordered[mid].Seq <= seq) lo = mid + 1; else hi = mid;
+        }
+        return lo;
+    }
+
     public bool TryGet(string key, out T value)
     {
         if (_byKey.TryGetValue(key, out var entry))
