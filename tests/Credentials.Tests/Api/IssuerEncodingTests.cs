@@ -162,6 +162,35 @@ public sealed class IssuerEncodingTests(SqliteApiFixture fixture)
         Assert.Equal(1, (await _client.ListIssuersAsync(org))["result"]!["count"]!.GetValue<int>());
     }
 
+    /// <summary>
+    /// A present entityId is checked in every encoding: an empty one is not "absent" (a form leaves
+    /// it out by not sending the field). JSON null counts as absent, see IssuerValidationTests.
+    /// </summary>
+    [Theory, MemberData(nameof(Encodings))]
+    public async Task An_empty_entity_id_is_refused_in_every_encoding_and_nothing_is_stored(string encoding)
+    {
+        var org = await _client.CreatePlatformAsync();
+        var body = encoding == "json"
+            ? Http.JsonBody("""{"name":"Empty id","entityId":""}""")
+            : Encode(encoding, ("name", "Empty id"), ("entityId", ""));
+
+        var response = await _client.PostAsync(Http.Issuers(org), body);
+
+        Assert.Equal(["entityId"], await response.ErrorFieldsAsync());
+        Assert.Equal(0, (await _client.ListIssuersAsync(org))["result"]!["count"]!.GetValue<int>());
+    }
+
+    [Theory, MemberData(nameof(FormEncodings))]
+    public async Task A_form_without_an_entity_id_field_gets_a_generated_one(string encoding)
+    {
+        var org = await _client.CreatePlatformAsync();
+
+        var response = await _client.PostAsync(Http.Issuers(org), Encode(encoding, ("name", "No id")));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Matches("^[A-Za-z0-9_-]{22}$", (await response.JsonAsync())["result"]!["entityId"]!.GetValue<string>());
+    }
+
     [Theory, MemberData(nameof(FormEncodings))]
     public async Task A_repeated_single_valued_form_field_keeps_its_last_value_as_django_does(string encoding)
     {

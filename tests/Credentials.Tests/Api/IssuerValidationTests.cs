@@ -153,6 +153,7 @@ public sealed class IssuerValidationTests(SqliteApiFixture fixture)
                 { "signatories", S("k=v") },
                 { "signatories", "3" },
 
+                { "entityId", S("") },
                 { "entityId", S(Http.Repeat("e", 65)) },
                 { "entityId", S("with space") },
                 { "entityId", S("with.dot") },
