@@ -24,6 +24,8 @@ public sealed partial class OrgGrain(ChunkStore store, IBlobStore blobs, TimePro
     public const int MaxImagesPerOrg = 1_000_000;
     /// <summary>Image records are small: more of them fit a bounded chunk.</summary>
     private const int ImagesPerChunk = 512;
+    /// <summary>Most image ids one search reply looks up, whatever the byte bound would allow.</summary>
+    private const int MaxImagesPerReply = 8192;
     /// <summary>An unreferenced blob younger than this may belong to an upload still on its way.</summary>
     private static readonly TimeSpan OrphanGrace = TimeSpan.FromMinutes(15);
 
@@ -39,9 +41,8 @@ public sealed partial class OrgGrain(ChunkStore store, IBlobStore blobs, TimePro
     private readonly HashSet<string> _collecting = new(StringComparer.Ordinal);
     private readonly ImageNameIndex _imageNames = new();
     private GroupCommit _commit = null!;
+    /// <summary>Bytes stored against the org's limits, kept in step with the records.</summary>
     private readonly OrgUsage _usage = new(limits.Value);
-    /// <summary>Most image ids one search reply looks up, whatever the byte bound allows.</summary>
-    private const int MaxImagesPerReply = 8192;
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
