@@ -35,6 +35,20 @@ public sealed class ImageNameIndexTests
     }
 
     [Fact]
+    public void A_search_goes_on_after_an_id_whether_or_not_that_id_is_still_there()
+    {
+        var index = IndexOf("aa", "b aa", "aa", "c", "aa d", "aa");
+        Assert.Equal([3L, 5, 6], index.Search("aa", 0, 100, afterId: 2));
+        Assert.Equal([5L, 6], index.Search("aa", 1, 100, afterId: 2));
+        Assert.Equal([4L, 5], index.Search("", 0, 2, afterId: 3));
+        index.Remove(3, () => []);
+        Assert.Equal([5L, 6], index.Search("aa", 0, 100, afterId: 3));
+        Assert.Equal([4L, 5, 6], index.Search("", 0, 100, afterId: 2));
+        Assert.Empty(index.Search("aa", 0, 100, afterId: 6));
+        Assert.Empty(index.Search("", 0, 100, afterId: 99));
+    }
+
+    [Fact]
     public void Deleted_names_are_not_found_before_or_after_compaction()
     {
         var index = new ImageNameIndex();
