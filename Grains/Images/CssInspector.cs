@@ -127,7 +127,8 @@ public static class CssInspector
         return false;
     }
 
-    private static string Outside(ReadOnlySpan<char> prefix) => $"The reference '{prefix.Trim()}…' points outside the document.";
+    private static string Outside(ReadOnlySpan<char> prefix) =>
+        $"The reference '{prefix.Trim()}{(prefix.Length == PrefixLength ? "…" : "")}' points outside the document.";
 
     private static string? Push(Span<byte> open, ref int depth, int kind)
     {
