@@ -13,7 +13,7 @@
 #   --duration SECS     measured seconds per scenario (default 10)
 #   --warmup SECS       warm-up seconds per scenario (default 2)
 #   --concurrency N     requests in flight (default 64)
-#   --scenarios LIST    default: ceiling,read-list,read-search,image-search,write-create,write-create-20
+#   --scenarios LIST    default: ceiling,read-list,read-search,image-search,write-create,write-create-20,svg-inspection
 #                       (the ceiling runs only with the first backend; image-search gives three rows:
 #                       image-upload, image-search-rare, image-search-common)
 #   --out FILE          results file (default bench/results/<UTC timestamp>.md)
@@ -41,7 +41,7 @@ GIT_REF=""
 DURATION=10
 WARMUP=2
 CONCURRENCY=64
-SCENARIOS="ceiling,read-list,read-search,image-search,write-create,write-create-20"
+SCENARIOS="ceiling,read-list,read-search,image-search,write-create,write-create-20,svg-inspection"
 OUT=""
 EXTRA=()
 ORIGINAL_ARGS=("$@")

@@ -138,7 +138,7 @@ public static class ImagesApi
         {
             await stream.ReadExactlyAsync(bytes, request.HttpContext.RequestAborted);
         }
-        var (kind, refusal) = ImageInspector.Inspect(bytes, limits.Value);
+        var (kind, refusal) = ImageInspector.Inspect(bytes, limits.Value, request.HttpContext.RequestAborted);
         if (refusal is not null)
         {
             return refusal.Unsupported

@@ -24,7 +24,7 @@ public static class Extensions
 
         builder.AddOrleans();
         services.AddOptions<ImageLimits>().Bind(configuration.GetSection("Images"))
-            .Validate(l => l.MaxFileBytes > 0 && l.MaxPixels > 0 && l.MaxSide > 0, "Images limits must be positive.")
+            .Validate(l => l.MaxFileBytes > 0 && l.MaxPixels > 0 && l.MaxSide > 0 && l.InspectionTimeout > TimeSpan.Zero, "Images limits must be positive.")
             .ValidateOnStart();
         // The silo registers the same store when co-hosted; an API node in client mode needs its own.
         services.TryAddSingleton<IBlobStore>(sp => BlobStores.For(

@@ -1,28 +1,112 @@
+using System.Collections.Frozen;
 using System.Globalization;
 using System.Text;
-using System.Text.RegularExpressions;
 using System.Xml;
 
 namespace Credentials.Grains.Images;
 
 /// <summary>
-/// Accepts an SVG only when it is passive: parsed as XML with DTD processing and external
-/// resolution off, it must have an <c>svg</c> root and no scripts, <c>foreignObject</c>, event
-/// handlers, <c>javascript:</c> URLs, entity declarations, DOCTYPE internal subsets, processing
-/// instructions or references outside the document (other than raster <c>data:</c> images).
-/// A plain DOCTYPE line is accepted and never fetched.
+/// Accepts an SVG only when every part of it is on an allow-list of passive content: SVG drawing
+/// elements and their attributes, <c>href</c>s to <c>#fragments</c> (and, on images, raster
+/// <c>data:</c> URIs), CSS that loads nothing outside the document, and the metadata namespaces
+/// drawing programs write. Anything else — another namespace's element (XHTML <c>img</c>,
+/// <c>video</c>, <c>link</c>…), an unknown attribute (<c>ping</c>, <c>srcset</c>, <c>xml:base</c>…),
+/// an event handler, a processing instruction, an entity, a DOCTYPE internal subset — is refused.
+/// One forward pass, bounded in depth, width, element count and time (B6).
 /// </summary>
-public static partial class SvgInspector
+public static class SvgInspector
 {
-    private static readonly string[] ForbiddenElements = ["script", "foreignobject", "iframe", "embed", "object", "handler", "listener"];
-    private static readonly string[] AnimationElements = ["set", "animate", "animatemotion", "animatetransform", "animatecolor"];
-    private static readonly string[] ReferenceAttributes = ["href", "src", "xlink:href", "data", "action", "formaction"];
+    public const string SvgNamespace = "http://www.w3.org/2000/svg";
+    public const string XLinkNamespace = "http://www.w3.org/1999/xlink";
+    private const string XmlNamespace = "http://www.w3.org/XML/1998/namespace";
+    private const string XmlnsNamespace = "http://www.w3.org/2000/xmlns/";
 
-    [GeneratedRegex(@"url\(\s*(['""]?)(.*?)\1\s*\)", RegexOptions.IgnoreCase | RegexOptions.Singleline)]
-    private static partial Regex CssUrl();
+    /// <summary>Deeper element nesting is refused: drawings nest a few dozen levels.</summary>
+    public const int MaxDepth = 256;
+    /// <summary>Attributes (namespace declarations included) on one element.</summary>
+    public const int MaxAttributes = 256;
+    /// <summary>Elements in one document: a 10 MiB drawing of small shapes has a few hundred thousand.</summary>
+    public const int MaxElements = 2_000_000;
 
-    [GeneratedRegex(@"^data:image/(png|jpeg|gif|webp)[;,]", RegexOptions.IgnoreCase)]
-    private static partial Regex RasterDataUri();
+    /// <summary>
+    /// Namespaces of editor metadata (Inkscape, Sodipodi, RDF, Creative Commons, Dublin Core).
+    /// Browsers know none of them, so their elements and attributes are inert: accepted anywhere
+    /// and not checked further, though any SVG, XLink or other content inside them is.
+    /// </summary>
+    public static readonly FrozenSet<string> MetadataNamespaces = FrozenSet.Create(StringComparer.Ordinal,
+        "http://www.inkscape.org/namespaces/inkscape",
+        "http://sodipodi.sourceforge.net/DTD/sodipodi-0.dtd",
+        "http://inkscape.sourceforge.net/DTD/sodipodi-0.dtd",
+        "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+        "http://creativecommons.org/ns#",
+        "http://web.resource.org/cc/",
+        "http://purl.org/dc/elements/1.1/",
+        "http://purl.org/dc/terms/");
+
+    /// <summary>Static SVG: structure, shapes, text, paint servers, clipping, masking, filters, and declarative animation.</summary>
+    public static readonly FrozenSet<string> Elements = FrozenSet.Create(StringComparer.Ordinal,
+        "svg", "g", "defs", "symbol", "use", "title", "desc", "metadata", "switch", "a", "view", "style",
+        "path", "rect", "circle", "ellipse", "line", "polyline", "polygon", "image",
+        "text", "tspan", "textPath",
+        "linearGradient", "radialGradient", "stop", "pattern", "meshgradient", "meshrow", "meshpatch", "hatch", "hatchpath",
+        "clipPath", "mask", "marker",
+        "filter", "feBlend", "feColorMatrix", "feComponentTransfer", "feComposite", "feConvolveMatrix", "feDiffuseLighting",
+        "feDisplacementMap", "feDistantLight", "feDropShadow", "feFlood", "feFuncA", "feFuncB", "feFuncG", "feFuncR",
+        "feGaussianBlur", "feImage", "feMerge", "feMergeNode", "feMorphology", "feOffset", "fePointLight",
+        "feSpecularLighting", "feSpotLight", "feTile", "feTurbulence",
+        "animate", "animateTransform", "animateMotion", "set", "mpath");
+
+    /// <summary>Elements whose href may also be a raster data: URI; every other href must be a #fragment.</summary>
+    private static readonly FrozenSet<string> ImageElements = FrozenSet.Create(StringComparer.Ordinal, "image", "feImage");
+
+    private static readonly FrozenSet<string> AnimationElements = FrozenSet.Create(StringComparer.Ordinal, "animate", "animateTransform", "animateMotion", "set");
+
+    /// <summary>
+    /// Unprefixed attributes of SVG elements: presentation attributes (their values are CSS and
+    /// checked as such), geometry, paint-server, filter and text parameters, animation timing,
+    /// conditional processing. Besides these, <c>href</c>, <c>style</c>, <c>aria-*</c> and <c>data-*</c>.
+    /// </summary>
+    public static readonly FrozenSet<string> Attributes = FrozenSet.Create(StringComparer.Ordinal,
+        // core
+        "id", "class", "lang", "tabindex", "role", "focusable",
+        // presentation
+        "alignment-baseline", "baseline-shift", "clip", "clip-path", "clip-rule", "color", "color-interpolation",
+        "color-interpolation-filters", "color-profile", "color-rendering", "cursor", "direction", "display",
+        "dominant-baseline", "enable-background", "fill", "fill-opacity", "fill-rule", "filter", "flood-color",
+        "flood-opacity", "font", "font-family", "font-size", "font-size-adjust", "font-stretch", "font-style",
+        "font-variant", "font-weight", "font-kerning", "glyph-orientation-horizontal", "glyph-orientation-vertical",
+        "image-rendering", "kerning", "letter-spacing", "lighting-color", "marker", "marker-end", "marker-mid",
+        "marker-start", "mask", "mask-type", "opacity", "overflow", "paint-order", "pointer-events", "shape-rendering",
+        "stop-color", "stop-opacity", "stroke", "stroke-dasharray", "stroke-dashoffset", "stroke-linecap",
+        "stroke-linejoin", "stroke-miterlimit", "stroke-opacity", "stroke-width", "text-anchor", "text-decoration",
+        "text-rendering", "transform-origin", "unicode-bidi", "vector-effect", "visibility", "white-space",
+        "word-spacing", "writing-mode", "mix-blend-mode", "isolation", "solid-color", "solid-opacity", "inline-size",
+        // geometry and structure
+        "x", "y", "x1", "y1", "x2", "y2", "cx", "cy", "r", "rx", "ry", "fx", "fy", "fr", "width", "height", "d",
+        "points", "pathLength", "transform", "viewBox", "preserveAspectRatio", "version", "baseProfile", "zoomAndPan",
+        "viewTarget", "target", "type", "media", "title",
+        // paint servers, clipping, masking, markers
+        "gradientUnits", "gradientTransform", "spreadMethod", "offset", "patternUnits", "patternContentUnits",
+        "patternTransform", "clipPathUnits", "maskUnits", "maskContentUnits", "markerUnits", "markerWidth",
+        "markerHeight", "refX", "refY", "orient", "hatchUnits", "hatchContentUnits", "pitch",
+        // filters
+        "filterUnits", "primitiveUnits", "filterRes", "in", "in2", "result", "mode", "values", "tableValues",
+        "slope", "intercept", "amplitude", "exponent", "operator", "k1", "k2", "k3", "k4", "order", "kernelMatrix",
+        "divisor", "bias", "targetX", "targetY", "edgeMode", "kernelUnitLength", "preserveAlpha", "surfaceScale",
+        "diffuseConstant", "specularConstant", "specularExponent", "scale", "xChannelSelector", "yChannelSelector",
+        "stdDeviation", "dx", "dy", "azimuth", "elevation", "z", "pointsAtX", "pointsAtY", "pointsAtZ",
+        "limitingConeAngle", "baseFrequency", "numOctaves", "seed", "stitchTiles", "radius",
+        // text
+        "rotate", "textLength", "lengthAdjust", "startOffset", "method", "spacing", "side", "path",
+        // animation
+        "attributeName", "attributeType", "begin", "dur", "end", "min", "max", "restart", "repeatCount", "repeatDur",
+        "calcMode", "keyTimes", "keySplines", "keyPoints", "from", "to", "by", "additive", "accumulate", "origin",
+        // conditional processing
+        "requiredFeatures", "requiredExtensions", "systemLanguage", "externalResourcesRequired");
+
+    /// <summary>What an animation may not change: what would bypass the checks above.</summary>
+    private static readonly FrozenSet<string> UnanimatableAttributes = FrozenSet.Create(StringComparer.Ordinal,
+        "href", "style", "attributeName", "attributeType", "type", "values", "from", "to", "by", "begin", "end");
 
     public static bool LooksLikeXml(ReadOnlySpan<byte> bytes)
     {
@@ -35,80 +119,38 @@ public static partial class SvgInspector
         return false;
     }
 
-    public static (ImageKind?, ImageRefusal?) Inspect(byte[] bytes)
+    /// <summary>
+    /// Inspects <paramref name="bytes"/>; throws <see cref="OperationCanceledException"/> when
+    /// <paramref name="cancellation"/> fires (the caller turns its own deadline into a refusal).
+    /// </summary>
+    public static (ImageKind?, ImageRefusal?) Inspect(byte[] bytes, CancellationToken cancellation = default)
     {
-        string text;
-        try
-        {
-            text = new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(bytes);
-        }
-        catch (DecoderFallbackException)
-        {
-            return Refuse("An SVG must be UTF-8 text.");
-        }
-        // A byte-order mark is fine in a file, but XmlReader over a string takes it for content.
-        if (text.StartsWith('\uFEFF')) text = text[1..];
-
-        // Entity declarations and internal subsets are refused before any parser sees them.
-        if (text.Contains("<!ENTITY", StringComparison.OrdinalIgnoreCase)) return Refuse("SVG entity declarations are not accepted.");
-        // Every occurrence: the first may sit in a comment, in front of the real one.
-        for (var doctype = text.IndexOf("<!DOCTYPE", StringComparison.OrdinalIgnoreCase); doctype >= 0;
-             doctype = text.IndexOf("<!DOCTYPE", doctype + 1, StringComparison.OrdinalIgnoreCase))
-        {
-            if (HasInternalSubset(text, doctype)) return Refuse("A DOCTYPE with an internal subset is not accepted.");
-        }
+        if (!System.Text.Unicode.Utf8.IsValid(bytes)) return Refuse("An SVG must be UTF-8 text.");
+        var body = bytes.AsSpan();
+        var bom = body.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]) ? 3 : 0;
+        if (CheckProlog(body[bom..]) is { } prologProblem) return Refuse(prologProblem);
+        // The reader parses all of an element's attributes before it shows the element: count them first.
+        if (MostAttributes(body, cancellation) > MaxAttributes) return Refuse($"An element with more than {MaxAttributes} attributes is too complex to inspect.");
 
         var settings = new XmlReaderSettings
         {
+            // The prolog check above has refused any internal subset; the DOCTYPE line left is skipped, never fetched.
             DtdProcessing = DtdProcessing.Ignore,
             XmlResolver = null,
-            MaxCharactersFromEntities = 0,
+            // Backstops: no entity can be declared, and no document holds more characters than bytes.
+            MaxCharactersFromEntities = 1024,
+            MaxCharactersInDocument = bytes.Length + 1,
             IgnoreComments = true,
             IgnoreWhitespace = true,
+            CloseInput = true,
         };
         try
         {
-            using var reader = XmlReader.Create(new StringReader(text), settings);
-            var sawRoot = false;
-            int width = 0, height = 0;
-            // The text of the <style> element being read: checked whole, as a browser would join it.
-            StringBuilder? style = null;
-            var styleDepth = -1;
-            while (reader.Read())
-            {
-                switch (reader.NodeType)
-                {
-                    case XmlNodeType.ProcessingInstruction:
-                        return Refuse("Processing instructions (such as xml-stylesheet) are not accepted in SVG.");
-                    case XmlNodeType.Element:
-                        var name = reader.LocalName.ToLowerInvariant();
-                        if (!sawRoot)
-                        {
-                            if (name != "svg") return Refuse("The document's root element must be <svg>.");
-                            sawRoot = true;
-                            width = Dimension(reader.GetAttribute("width"));
-                            height = Dimension(reader.GetAttribute("height"));
-                        }
-                        if (ForbiddenElements.Contains(name)) return Refuse($"<{reader.LocalName}> is not accepted in SVG.");
-                        if (AnimationElements.Contains(name) && CheckAnimation(reader) is { } animationProblem) return Refuse(animationProblem);
-                        if (CheckAttributes(reader) is { } problem) return Refuse(problem);
-                        if (name == "style" && !reader.IsEmptyElement && style is null)
-                        {
-                            style = new StringBuilder();
-                            styleDepth = reader.Depth;
-                        }
-                        break;
-                    case XmlNodeType.Text or XmlNodeType.CDATA or XmlNodeType.SignificantWhitespace or XmlNodeType.Whitespace:
-                        style?.Append(reader.Value);
-                        break;
-                    case XmlNodeType.EndElement when style is not null && reader.Depth == styleDepth:
-                        if (CheckStyle(style.ToString()) is { } styleProblem) return Refuse(styleProblem);
-                        style = null;
-                        break;
-                }
-            }
-            if (!sawRoot) return Refuse("The document has no <svg> root element.");
-            return (new ImageKind("svg", "image/svg+xml", width, height), null);
+            // Past the byte-order mark; the bytes are UTF-8 whatever the XML declaration says.
+            var text = new StreamReader(new MemoryStream(bytes, bom, bytes.Length - bom, writable: false),
+                new UTF8Encoding(false, throwOnInvalidBytes: true), detectEncodingFromByteOrderMarks: false);
+            using var reader = XmlReader.Create(text, settings);
+            return Walk(reader, cancellation);
         }
         catch (XmlException ex)
         {
@@ -116,123 +158,289 @@ public static partial class SvgInspector
         }
     }
 
-    private static string? CheckAttributes(XmlReader reader)
+    private static (ImageKind?, ImageRefusal?) Walk(XmlReader reader, CancellationToken cancellation)
     {
-        if (!reader.HasAttributes) return null;
+        var sawRoot = false;
+        int width = 0, height = 0, elements = 0;
+        // The text of the <style> element being read: checked whole, as a browser joins it.
+        using var style = new StyleText();
+        while (reader.Read())
+        {
+            cancellation.ThrowIfCancellationRequested();
+            switch (reader.NodeType)
+            {
+                case XmlNodeType.ProcessingInstruction:
+                    return Refuse("Processing instructions (such as xml-stylesheet) are not accepted in SVG.");
+                case XmlNodeType.EntityReference:
+                    return Refuse("Entity references are not accepted in SVG.");
+                case XmlNodeType.Element:
+                    if (++elements > MaxElements) return Refuse($"An SVG of more than {MaxElements} elements is too complex to inspect.");
+                    if (reader.Depth >= MaxDepth) return Refuse($"An SVG nested more than {MaxDepth} elements deep is too complex to inspect.");
+                    if (reader.AttributeCount > MaxAttributes) return Refuse($"An element with more than {MaxAttributes} attributes is too complex to inspect.");
+                    if (style.Open) return Refuse("<style> may hold only text in SVG.");
+                    if (!sawRoot)
+                    {
+                        if (reader.LocalName != "svg" || reader.NamespaceURI != SvgNamespace)
+                        {
+                            return Refuse($"The document's root element must be <svg> in the SVG namespace ({SvgNamespace}).");
+                        }
+                        sawRoot = true;
+                        width = Dimension(reader.GetAttribute("width"));
+                        height = Dimension(reader.GetAttribute("height"));
+                    }
+                    if (CheckElement(reader, cancellation) is { } problem) return Refuse(problem);
+                    if (reader.LocalName == "style" && reader.NamespaceURI == SvgNamespace && !reader.IsEmptyElement) style.Start();
+                    break;
+                case XmlNodeType.Text or XmlNodeType.CDATA or XmlNodeType.SignificantWhitespace or XmlNodeType.Whitespace when style.Open:
+                    style.Append(reader);
+                    break;
+                case XmlNodeType.EndElement when style.Open:
+                    // Elements inside <style> are refused, so this end is the style's own.
+                    if (CssInspector.Check(style.Text, cancellation) is { } styleProblem) return Refuse(styleProblem);
+                    style.Stop();
+                    break;
+            }
+        }
+        if (!sawRoot) return Refuse("The document has no <svg> root element.");
+        return (new ImageKind("svg", "image/svg+xml", width, height), null);
+    }
+
+    /// <summary>The element at the reader and its attributes against the allow-lists; null when accepted.</summary>
+    private static string? CheckElement(XmlReader reader, CancellationToken cancellation)
+    {
+        var element = reader.LocalName;
+        var elementNamespace = reader.NamespaceURI;
+        var inert = MetadataNamespaces.Contains(elementNamespace);
+        if (!inert)
+        {
+            if (elementNamespace != SvgNamespace)
+            {
+                return elementNamespace.Length == 0
+                    ? $"<{reader.Name}> has no namespace; only SVG elements are accepted in SVG."
+                    : $"<{reader.Name}> (namespace {elementNamespace}) is not accepted in SVG: only SVG elements are.";
+            }
+            if (!Elements.Contains(element)) return $"<{element}> is not accepted in SVG.";
+        }
+        var animation = !inert && AnimationElements.Contains(element);
         for (var i = 0; i < reader.AttributeCount; i++)
         {
             reader.MoveToAttribute(i);
-            var name = reader.Name.ToLowerInvariant();
-            var local = reader.LocalName.ToLowerInvariant();
-            var value = reader.Value;
-            if (local.StartsWith("on", StringComparison.Ordinal)) return $"Event-handler attributes ({reader.Name}) are not accepted in SVG.";
-            if (Squash(value).Contains("javascript:", StringComparison.OrdinalIgnoreCase)) return "javascript: URLs are not accepted in SVG.";
-            if ((ReferenceAttributes.Contains(name) || local == "href") && !IsLocalReference(value))
-            {
-                return $"The reference '{Shorten(value)}' points outside the document.";
-            }
-            if (CheckStyle(value) is { } problem) return problem;
+            if (CheckAttribute(reader, element, inert, animation, cancellation) is { } problem) return problem;
         }
         reader.MoveToElement();
         return null;
     }
 
-    private static string? CheckStyle(string css)
+    private static string? CheckAttribute(XmlReader reader, string element, bool inertElement, bool animation, CancellationToken cancellation)
     {
-        // "u\72l(" is url( and "@\69mport" is @import to a browser: check what it would read.
-        if (css.Contains('\\')) css = UnescapeCss(css);
-        if (css.Contains("@import", StringComparison.OrdinalIgnoreCase)) return "@import is not accepted in SVG styles.";
-        // image-set() takes bare strings as URLs, so url() checks would not see them.
-        if (css.Contains("image-set(", StringComparison.OrdinalIgnoreCase)) return "image-set() is not accepted in SVG styles.";
-        if (Squash(css).Contains("javascript:", StringComparison.OrdinalIgnoreCase)) return "javascript: URLs are not accepted in SVG.";
-        foreach (Match match in CssUrl().Matches(css))
+        var local = reader.LocalName;
+        var ns = reader.NamespaceURI;
+        if (ns == XmlnsNamespace) return null;
+        if (local.StartsWith("on", StringComparison.OrdinalIgnoreCase)) return $"Event-handler attributes ({reader.Name}) are not accepted in SVG.";
+        if (MetadataNamespaces.Contains(ns)) return null;
+        var value = reader.Value;
+        if (ns == XLinkNamespace)
         {
-            if (!IsLocalReference(match.Groups[2].Value)) return $"The reference '{Shorten(match.Groups[2].Value)}' points outside the document.";
+            return local == "href" ? CheckReference(value, element) : $"xlink:{local} is not accepted in SVG: only xlink:href is.";
         }
-        return null;
+        if (ns == XmlNamespace)
+        {
+            return local is "space" or "lang" ? null : $"xml:{local} is not accepted in SVG: only xml:space and xml:lang are.";
+        }
+        if (ns.Length != 0) return $"The attribute {reader.Name} (namespace {ns}) is not accepted in SVG.";
+        if (local == "href") return CheckReference(value, element);
+        if (inertElement) return null;
+        if (!Attributes.Contains(local) && local != "style" && !local.StartsWith("aria-", StringComparison.Ordinal) && !local.StartsWith("data-", StringComparison.Ordinal))
+        {
+            return $"The attribute {local} is not accepted on <{element}> in SVG.";
+        }
+        if (ContainsJavaScriptUrl(value)) return "javascript: URLs are not accepted in SVG.";
+        if (animation && local == "attributeName")
+        {
+            var target = value.Trim();
+            if (target.StartsWith("on", StringComparison.OrdinalIgnoreCase)) return $"Animating an event handler ({target}) is not accepted in SVG.";
+            if (target.Contains(':') || UnanimatableAttributes.Contains(target) || !(Attributes.Contains(target) || target.StartsWith("aria-", StringComparison.Ordinal)))
+            {
+                return $"Animating {target} is not accepted in SVG.";
+            }
+        }
+        // Presentation attributes, style and animation values are CSS; any url() in any value is checked.
+        return CheckCss(value, cancellation);
+    }
+
+    /// <summary>An href: a #fragment; on an image, also a raster data: URI.</summary>
+    private static string? CheckReference(string value, string element)
+    {
+        var trimmed = value.AsSpan().Trim();
+        if (trimmed.IsEmpty || trimmed[0] == '#') return null;
+        if (ImageElements.Contains(element) && CssInspector.IsLocal(trimmed)) return null;
+        return ContainsJavaScriptUrl(value) ? "javascript: URLs are not accepted in SVG." : $"The reference '{Shorten(value)}' points outside the document.";
+    }
+
+    private static string? CheckCss(string css, CancellationToken cancellation) =>
+        css.Length == 0 ? null : CssInspector.Check(css, cancellation);
+
+    /// <summary>A style element's text, read in chunks into one pooled buffer (the reader keeps no copy).</summary>
+    private sealed class StyleText : IDisposable
+    {
+        private char[] _buffer = [];
+        private int _length;
+
+        public bool Open { get; private set; }
+
+        public ReadOnlySpan<char> Text => _buffer.AsSpan(0, _length);
+
+        public void Start()
+        {
+            Open = true;
+            _length = 0;
+        }
+
+        public void Stop() => Open = false;
+
+        public void Append(XmlReader reader)
+        {
+            while (true)
+            {
+                if (_buffer.Length - _length < 4096) Grow();
+                var read = reader.ReadValueChunk(_buffer, _length, _buffer.Length - _length);
+                if (read == 0) return;
+                _length += read;
+            }
+        }
+
+        private void Grow()
+        {
+            var bigger = System.Buffers.ArrayPool<char>.Shared.Rent(Math.Max(8192, _buffer.Length * 2));
+            _buffer.AsSpan(0, _length).CopyTo(bigger);
+            Return();
+            _buffer = bigger;
+        }
+
+        private void Return()
+        {
+            if (_buffer.Length > 0) System.Buffers.ArrayPool<char>.Shared.Return(_buffer);
+            _buffer = [];
+        }
+
+        public void Dispose() => Return();
+    }
+
+    /// <summary>"javascript:" ignoring case and the whitespace and control characters browsers skip inside a scheme.</summary>
+    private static bool ContainsJavaScriptUrl(ReadOnlySpan<char> value)
+    {
+        const string scheme = "javascript:";
+        var matched = 0;
+        foreach (var c in value)
+        {
+            if (char.IsWhiteSpace(c) || char.IsControl(c)) continue;
+            // No proper prefix of "javascript:" recurs inside it, so a mismatch restarts at this character.
+            if (char.ToLowerInvariant(c) == scheme[matched]) matched++;
+            else matched = char.ToLowerInvariant(c) == scheme[0] ? 1 : 0;
+            if (matched == scheme.Length) return true;
+        }
+        return false;
     }
 
     /// <summary>
-    /// <c>set</c> and <c>animate</c> can give an attribute a value the attribute checks never saw:
-    /// an href pointing out of the document, or an event handler.
+    /// The prolog, before any parser sees it, in one pass: the XML declaration, comments, processing
+    /// instructions (refused later by the reader) and at most one DOCTYPE, which must be a plain line
+    /// (name and external id) with no internal subset: that is where entities and attribute defaults live.
     /// </summary>
-    private static string? CheckAnimation(XmlReader reader)
+    private static string? CheckProlog(ReadOnlySpan<byte> text)
     {
-        var target = reader.GetAttribute("attributeName")?.Trim().ToLowerInvariant() ?? "";
-        var local = target[(target.IndexOf(':') + 1)..];
-        if (local.StartsWith("on", StringComparison.Ordinal)) return $"Animating an event handler ({target}) is not accepted in SVG.";
-        if (local != "href") return null;
-        foreach (var attribute in (string[])["to", "from", "by", "values"])
+        var i = 0;
+        var sawDoctype = false;
+        while (true)
         {
-            foreach (var value in (reader.GetAttribute(attribute) ?? "").Split(';'))
+            while (i < text.Length && text[i] is (byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n') i++;
+            var rest = text[i..];
+            int end;
+            if (rest.StartsWith("<?"u8)) end = Skip(rest, 2, "?>"u8);
+            else if (rest.StartsWith("<!--"u8)) end = Skip(rest, 4, "-->"u8);
+            else if (rest.StartsWith("<!DOCTYPE"u8))
             {
-                if (!IsLocalReference(value)) return $"The reference '{Shorten(value.Trim())}' points outside the document.";
+                if (sawDoctype) return "An SVG may have only one DOCTYPE.";
+                sawDoctype = true;
+                end = DoctypeEnd(rest);
+                if (end < 0) return "A DOCTYPE must be a plain line: an internal subset (where entities are declared) is not accepted.";
             }
+            else return null; // the root element, or something the reader will refuse
+            if (end < 0) return null; // unterminated: the reader reports it
+            i += end;
         }
-        return null;
     }
 
-    /// <summary>Whether the DOCTYPE starting at <paramref name="start"/> has a [...] subset; quoted ids may hold '>' or '['.</summary>
-    private static bool HasInternalSubset(string text, int start)
+    /// <summary>
+    /// The most attributes any start tag has, counted as quoted values in one pass over the bytes
+    /// (comments, CDATA sections and processing instructions skipped). Only a bound: the reader decides.
+    /// </summary>
+    private static int MostAttributes(ReadOnlySpan<byte> text, CancellationToken cancellation)
     {
-        char? quote = null;
-        for (var i = start + "<!DOCTYPE".Length; i < text.Length; i++)
+        var most = 0;
+        var i = 0;
+        while (true)
         {
-            var c = text[i];
-            if (quote is not null)
+            var open = text[i..].IndexOf((byte)'<');
+            if (open < 0) return most;
+            i += open;
+            var rest = text[i..];
+            int end;
+            if (rest.StartsWith("<!--"u8)) end = Skip(rest, 4, "-->"u8);
+            else if (rest.StartsWith("<![CDATA["u8)) end = Skip(rest, 9, "]]>"u8);
+            else if (rest.StartsWith("<?"u8)) end = Skip(rest, 2, "?>"u8);
+            else
             {
-                if (c == quote) quote = null;
+                var count = 0;
+                end = TagEnd(rest, ref count);
+                most = Math.Max(most, count);
             }
-            else if (c is '"' or '\'') quote = c;
-            else if (c == '[') return true;
-            else if (c == '>') return false;
+            if (end < 0) return most;
+            i += Math.Max(end, 1);
+            cancellation.ThrowIfCancellationRequested();
         }
-        return true; // unterminated: not a plain DOCTYPE line
     }
 
-    /// <summary>CSS escapes resolved: a backslash and 1–6 hex digits (plus one optional space) or any other character.</summary>
-    private static string UnescapeCss(string css)
+    /// <summary>Where the tag at the start of <paramref name="rest"/> ends, counting its quoted values.</summary>
+    private static int TagEnd(ReadOnlySpan<byte> rest, ref int quoted)
     {
-        var builder = new StringBuilder(css.Length);
-        for (var i = 0; i < css.Length; i++)
+        for (var i = 1; i < rest.Length; i++)
         {
-            if (css[i] != '\\' || i + 1 == css.Length)
+            var c = rest[i];
+            if (c == '>') return i + 1;
+            if (c is (byte)'"' or (byte)'\'')
             {
-                builder.Append(css[i]);
-                continue;
+                quoted++;
+                var close = rest[(i + 1)..].IndexOf(c);
+                if (close < 0) return -1;
+                i += 1 + close;
             }
-            var digits = 0;
-            while (digits < 6 && i + 1 + digits < css.Length && char.IsAsciiHexDigit(css[i + 1 + digits])) digits++;
-            if (digits == 0)
-            {
-                if (css[i + 1] is not ('\n' or '\r' or '\f')) builder.Append(css[i + 1]);
-                i++;
-                continue;
-            }
-            var value = int.Parse(css.AsSpan(i + 1, digits), NumberStyles.HexNumber, CultureInfo.InvariantCulture);
-            builder.Append(value is > 0 and <= 0x10FFFF and not (>= 0xD800 and <= 0xDFFF) ? char.ConvertFromUtf32(value) : "\uFFFD");
-            i += digits;
-            if (i + 1 < css.Length && char.IsWhiteSpace(css[i + 1])) i++;
         }
-        return builder.ToString();
+        return -1;
     }
 
-    /// <summary>A fragment of this document, or an embedded raster image.</summary>
-    private static bool IsLocalReference(string value)
+    private static int Skip(ReadOnlySpan<byte> rest, int from, ReadOnlySpan<byte> terminator)
     {
-        var trimmed = value.Trim();
-        return trimmed.Length == 0 || trimmed.StartsWith('#') || RasterDataUri().IsMatch(trimmed);
+        var at = rest[from..].IndexOf(terminator);
+        return at < 0 ? -1 : from + at + terminator.Length;
     }
 
-    /// <summary>Browsers ignore whitespace and control characters inside a scheme ("java\tscript:").</summary>
-    private static string Squash(string value)
+    /// <summary>Where the DOCTYPE at the start of <paramref name="rest"/> ends; -1 for an internal subset or no end. Quoted ids may hold '>' or '['.</summary>
+    private static int DoctypeEnd(ReadOnlySpan<byte> rest)
     {
-        var builder = new StringBuilder(value.Length);
-        foreach (var c in value)
+        byte quote = 0;
+        for (var i = "<!DOCTYPE".Length; i < rest.Length; i++)
         {
-            if (!char.IsWhiteSpace(c) && !char.IsControl(c)) builder.Append(c);
+            var c = rest[i];
+            if (quote != 0)
+            {
+                if (c == quote) quote = 0;
+            }
+            else if (c is (byte)'"' or (byte)'\'') quote = c;
+            else if (c == '[') return -1;
+            else if (c == '>') return i + 1;
         }
-        return builder.ToString();
+        return -1;
     }
 
     private static int Dimension(string? value)

@@ -36,7 +36,7 @@ namespace Credentials.Bench
 {
     public static class Bench
     {
-        public static readonly string[] AllScenarios = ["ceiling", "read-list", "read-search", "image-search", "write-create", "write-create-20"];
+        public static readonly string[] AllScenarios = ["ceiling", "read-list", "read-search", "image-search", "write-create", "write-create-20", "svg-inspection"];
 
         /// <summary>An org holds at most 250,000 issuers (OrgGrain.MaxIssuersPerOrg); stay below it.</summary>
         private const long MaxWritesPerOrg = 240_000;
@@ -87,6 +87,7 @@ namespace Credentials.Bench
                     "read-list" => await ReadList(service, listOrg!, o, warmup, duration),
                     "read-search" => await ReadSearch(service, searchOrg!, o, warmup, duration),
                     "write-create" => await Write(service, 1, "write-create", o, warmup, duration),
+                    "svg-inspection" => await SvgInspection(service),
                     _ => await Write(service, o.Orgs, "write-create-20", o, warmup, duration),
                 };
                 Emit(o, result);
@@ -179,6 +180,56 @@ namespace Credentials.Bench
             return await LoadRunner.RunAsync("image-search-common",
                 string.Create(CultureInfo.InvariantCulture, $"query={ServiceClient.ImageCommonTerm}&limit=50: all {o.Images:N0} match, first 50 returned ({page.Length:N0} B)"),
                 client, (_, _) => service.Get(url), o.Concurrency, warmup, duration, o.MaxRequests);
+        }
+
+        /// <summary>
+        /// svg-inspection (B6): uploads a 10 MiB hostile SVG (the issue-8 style: <c>url(</c> again and
+        /// again with no ')', quadratic under the old regex) and a 10 MiB plain one (paths), one at a
+        /// time, alternating; prints the ratio of their median latencies. The hostile one must be
+        /// refused (400), the plain one accepted (200); any other answer counts as an error.
+        /// </summary>
+        private static async Task<ScenarioResult> SvgInspection(ServiceClient service)
+        {
+            const int rounds = 5;
+            const int size = 10 * 1024 * 1024 - 4096; // under the 10 MiB file limit
+            var org = ServiceClient.NewOrgKey("svg");
+            await service.CreatePlatformAsync(org);
+            var url = service.ImagesUrl(org);
+            var plain = Svg(size, "<path d=\"M10 10 L20 20 C30 30 40 40 50 50 Z\" fill=\"#c00\" stroke-width=\"2\"/>\n", "", "");
+            var hostile = Svg(size, "url(", "<style>", "</style>");
+            using var client = LoadRunner.NewClient(1);
+            var (plainTimes, hostileTimes) = (new List<double>(), new List<double>());
+            var all = new LatencyHistogram();
+            long errors = 0;
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            for (var round = -1; round < rounds; round++) // round -1 warms up
+            {
+                foreach (var (bytes, expected, times) in new[] { (plain, HttpStatusCode.OK, plainTimes), (hostile, HttpStatusCode.BadRequest, hostileTimes) })
+                {
+                    var start = System.Diagnostics.Stopwatch.GetTimestamp();
+                    using var request = service.PostImage(url, "svg-inspection", bytes, "drawing.svg", "image/svg+xml");
+                    using var response = await client.SendAsync(request);
+                    await response.Content.ReadAsByteArrayAsync();
+                    var elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(start);
+                    if (round < 0) continue;
+                    if (response.StatusCode != expected) errors++;
+                    times.Add(elapsed.TotalMilliseconds);
+                    all.Record((long)elapsed.TotalMicroseconds);
+                }
+            }
+            double Median(List<double> xs) => xs.Order().ElementAt(xs.Count / 2);
+            var ratio = Median(hostileTimes) / Median(plainTimes);
+            var detail = string.Create(CultureInfo.InvariantCulture,
+                $"10 MiB SVG upload, hostile (style of url( without ')') {Median(hostileTimes):0} ms vs plain (paths) {Median(plainTimes):0} ms, medians of {rounds}: ratio {ratio:0.00}");
+            Console.WriteLine($"bench: svg-inspection {detail}");
+            return new ScenarioResult("svg-inspection", detail, 1, clock.Elapsed.TotalSeconds, 2 * rounds, errors, new Dictionary<string, long>(), all);
+        }
+
+        private static byte[] Svg(int size, string unit, string head, string tail)
+        {
+            var builder = new StringBuilder(size).Append("<svg xmlns=\"http://www.w3.org/2000/svg\">").Append(head);
+            while (builder.Length + unit.Length + tail.Length + 6 <= size) builder.Append(unit);
+            return Encoding.UTF8.GetBytes(builder.Append(tail).Append("</svg>").ToString());
         }
 
         private static async Task Seed(ServiceClient service, string org, int count, TimeSpan timeout)
@@ -306,7 +357,7 @@ namespace Credentials.Bench
               --url URL            service base URL, loopback only (default http://localhost:5080)
               --token TOKEN        super-admin token (default: env CREDENTIALS_ADMIN_TOKEN)
               --scenarios LIST     comma list of ceiling,read-list,read-search,image-search,write-create,
-                                   write-create-20 (default: all); image-search gives three rows:
+                                   write-create-20,svg-inspection (default: all); image-search gives three rows:
                                    image-upload, image-search-rare, image-search-common
               --duration SECS      measured seconds per scenario (default 10)
               --warmup SECS        unrecorded warm-up per scenario (default 2)

@@ -50,13 +50,15 @@ public sealed class ServiceClient(Uri baseUrl, string token, HttpClient http)
     public static int ImageNeedleCount(int count) => (count + 99) / 100;
 
     /// <summary>A2: multipart/form-data with the file in <c>image</c> and the record's <c>name</c>.</summary>
-    public HttpRequestMessage PostImage(Uri url, string name)
+    public HttpRequestMessage PostImage(Uri url, string name) => PostImage(url, name, TinyPng, "certificate-icon.png", "image/png");
+
+    public HttpRequestMessage PostImage(Uri url, string name, byte[] bytes, string fileName, string contentType)
     {
-        var file = new ByteArrayContent(TinyPng);
-        file.Headers.ContentType = new MediaTypeHeaderValue("image/png");
+        var file = new ByteArrayContent(bytes);
+        file.Headers.ContentType = new MediaTypeHeaderValue(contentType);
         var form = new MultipartFormDataContent
         {
-            { file, "image", "certificate-icon.png" },
+            { file, "image", fileName },
             { new StringContent(name, Encoding.UTF8), "name" },
         };
         var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = form };

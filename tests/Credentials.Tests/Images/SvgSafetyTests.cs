@@ -83,6 +83,37 @@ public sealed class SvgSafetyTests(SqliteApiFixture fixture)
         { "another root element", """<html xmlns="http://www.w3.org/1999/xhtml"><body><script>alert(1)</script></body></html>""" },
         { "not well-formed", $"""<svg {Ns}><rect></svg>""" },
         { "two roots", $"""<svg {Ns}/><svg {Ns}/>""" },
+        // Issue 8: an allow-list, not a deny-list. Other namespaces' elements load things on their own.
+        { "xhtml img srcset", $"""<svg {Ns}><h:img xmlns:h="http://www.w3.org/1999/xhtml" srcset="https://evil.example/t.png 1x"/></svg>""" },
+        { "xhtml video poster", $"""<svg {Ns}><video xmlns="http://www.w3.org/1999/xhtml" poster="https://evil.example/t.png"/></svg>""" },
+        { "xhtml link imagesrcset", $"""<svg {Ns}><h:link xmlns:h="http://www.w3.org/1999/xhtml" rel="preload" as="image" imagesrcset="https://evil.example/t.png 1x"/></svg>""" },
+        { "xhtml a ping", $"""<svg {Ns}><h:a xmlns:h="http://www.w3.org/1999/xhtml" href="#x" ping="https://evil.example/p">x</h:a></svg>""" },
+        { "xhtml meta refresh", $"""<svg {Ns}><h:meta xmlns:h="http://www.w3.org/1999/xhtml" http-equiv="refresh" content="0;url=https://evil.example/"/></svg>""" },
+        { "element of an unknown namespace", $"""<svg {Ns}><x:thing xmlns:x="urn:example:x"/></svg>""" },
+        { "element in no namespace", $"""<svg {Ns}><rect xmlns=""/></svg>""" },
+        { "root svg in no namespace", """<svg><rect/></svg>""" },
+        { "unknown svg element", $"""<svg {Ns}><animateColor attributeName="fill" to="red"/></svg>""" },
+        { "ping on an svg link", $"""<svg {Ns}><a href="#x" ping="https://evil.example/p"><text>x</text></a></svg>""" },
+        { "srcset on an svg image", $"""<svg {Ns}><image href="#x" srcset="https://evil.example/t.png 1x"/></svg>""" },
+        { "xml:base", $"""<svg {Ns} xml:base="https://evil.example/"><use href="#a"/></svg>""" },
+        { "xlink attribute other than href", $"""<svg {Ns}><a xlink:href="#x" xlink:show="new"><text>x</text></a></svg>""" },
+        { "attribute of another namespace", $"""<svg {Ns}><rect h:src="https://evil.example/t" xmlns:h="http://www.w3.org/1999/xhtml"/></svg>""" },
+        { "data uri on use", $"""<svg {Ns}><use href="data:image/png;base64,{Png1x1}"/></svg>""" },
+        { "animating fill to an external paint", $"""<svg {Ns}><rect><animate attributeName="fill" values="red;url(https://evil.example/p.svg#g)"/></rect></svg>""" },
+        { "animating style", $"""<svg {Ns}><rect><set attributeName="style" to="fill:red"/></rect></svg>""" },
+        { "element inside style", $$"""<svg {{Ns}}><style><g/>rect { fill: red }</style></svg>""" },
+        { "@import split by a comment node", $"""<svg {Ns}><style>@im<!-- -->port "https://evil.example/x.css";</style></svg>""" },
+        { "css url with spaces inside", $"""<svg {Ns}><rect style="fill: url( https://evil.example/t )"/></svg>""" },
+        { "css url left open", $"""<svg {Ns}><rect style="fill: url(https://evil.example/t"/></svg>""" },
+        { "css malformed url", $"""<svg {Ns}><rect style="fill: url(https://evil.example/t'x)"/></svg>""" },
+        { "css url spelled with an escape inside", $$"""<svg {{Ns}}><style>rect { fill: url(\68ttps://evil.example/t) }</style></svg>""" },
+        { "css url in upper case with a quoted value", $$"""<svg {{Ns}}><style>rect { fill: URL( 'https://evil.example/t' ) }</style></svg>""" },
+        { "css src()", $$"""<svg {{Ns}}><style>@font-face { font-family: x; src: src("https://evil.example/f.woff") }</style></svg>""" },
+        { "css prefixed image-set", $$"""<svg {{Ns}}><style>svg { background: -webkit-image-set("https://evil.example/x.png" 1x) }</style></svg>""" },
+        { "css expression", $"""<svg {Ns}><rect style="width: expression(alert(1))"/></svg>""" },
+        { "css font data uri", $$"""<svg {{Ns}}><style>@font-face { font-family: x; src: url(data:font/woff2;base64,AAAA) }</style></svg>""" },
+        { "two doctypes", $"""<!DOCTYPE svg><!DOCTYPE svg><svg {Ns}/>""" },
+        { "processing instruction after the root", $"""<svg {Ns}/><?xml-stylesheet href="https://evil.example/x.css"?>""" },
     };
 
     public static TheoryData<string, string> Accepted => new()
@@ -98,7 +129,41 @@ public sealed class SvgSafetyTests(SqliteApiFixture fixture)
         { "utf-8 bom", $"\uFEFF<svg {Ns}/>" },
         { "link to a local anchor", $"""<svg {Ns}><a href="#top"><text>top</text></a></svg>""" },
         { "internal animation", $"""<svg {Ns}><rect width="1" height="1"><animate attributeName="opacity" values="0;1" dur="1s"/></rect></svg>""" },
+        { "inkscape document", InkscapeSvg },
+        { "illustrator export", $$"""<?xml version="1.0" encoding="utf-8"?><!-- Generator: Adobe Illustrator 27.0.0, SVG Export Plug-In . SVG Version: 6.00 Build 0)  --><svg version="1.1" id="Layer_1" {{Ns}} x="0px" y="0px" viewBox="0 0 10 10" style="enable-background:new 0 0 10 10;" xml:space="preserve"><style type="text/css">.st0{fill:#FFFFFF;}</style><g data-name="Layer 1"><rect class="st0" width="10" height="10"/></g></svg>""" },
+        { "css strings, at-rules and local fonts", $$"""<svg {{Ns}}><style>@media (min-width: 10px) { text { font-family: "Open Sans", 'Arial'; } } @font-face { font-family: x; src: local("Arial") } /* url(https://not.loaded/in/a/comment) */ text::after { content: "url(https://only.text)" }</style><text>x</text></svg>""" },
+        { "filters and a local feImage", $"""<svg {Ns}><filter id="f" x="0" y="0"><feGaussianBlur in="SourceGraphic" stdDeviation="2" result="b"/><feImage href="#p"/><feMerge><feMergeNode in="b"/></feMerge></filter><path id="p" d="M0 0h1" filter="url(#f)"/></svg>""" },
+        { "animation to a local paint", $"""<svg {Ns}><rect><animate attributeName="fill" values="red;url(#g)" dur="2s" repeatCount="indefinite"/><animateTransform attributeName="transform" type="rotate" from="0" to="360" dur="1s"/></rect></svg>""" },
+        { "accessibility attributes", $"""<svg {Ns} role="img" aria-labelledby="t"><title id="t">A logo</title><desc>Drawn</desc><rect aria-hidden="true"/></svg>""" },
+        { "raster data uri in css", $"""<svg {Ns}><rect style="fill: url('data:image/png;base64,{Png1x1}')"/></svg>""" },
     };
+
+    /// <summary>What Inkscape 1.x saves (trimmed): its own and Sodipodi's namespaces, RDF metadata, xml:space.</summary>
+    private const string InkscapeSvg = """
+        <?xml version="1.0" encoding="UTF-8" standalone="no"?>
+        <!-- Created with Inkscape (http://www.inkscape.org/) -->
+        <svg width="210mm" height="297mm" viewBox="0 0 210 297" version="1.1" id="svg5"
+           inkscape:version="1.2.2 (b0a8486541, 2022-12-01)" sodipodi:docname="badge.svg" xml:space="preserve"
+           xmlns:inkscape="http://www.inkscape.org/namespaces/inkscape"
+           xmlns:sodipodi="http://sodipodi.sourceforge.net/DTD/sodipodi-0.dtd"
+           xmlns:xlink="http://www.w3.org/1999/xlink"
+           xmlns="http://www.w3.org/2000/svg" xmlns:svg="http://www.w3.org/2000/svg"
+           xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:cc="http://creativecommons.org/ns#"
+           xmlns:dc="http://purl.org/dc/elements/1.1/">
+          <sodipodi:namedview id="namedview7" pagecolor="#ffffff" bordercolor="#666666" borderopacity="1.0"
+             inkscape:showpageshadow="2" inkscape:pageopacity="0.0" inkscape:document-units="mm" showgrid="false"
+             inkscape:zoom="0.7" inkscape:current-layer="layer1"><inkscape:grid type="xygrid" id="grid1"/></sodipodi:namedview>
+          <defs id="defs2"><linearGradient inkscape:collect="always" id="linearGradient1"><stop style="stop-color:#c00;stop-opacity:1;" offset="0" id="stop1"/></linearGradient>
+            <linearGradient inkscape:collect="always" xlink:href="#linearGradient1" id="linearGradient2" x1="0" y1="0" x2="10" y2="10" gradientUnits="userSpaceOnUse"/>
+            <inkscape:path-effect effect="spiro" id="path-effect1" is_visible="true" lpeversion="1"/></defs>
+          <metadata id="metadata1"><rdf:RDF><cc:Work rdf:about=""><dc:format>image/svg+xml</dc:format>
+            <dc:type rdf:resource="http://purl.org/dc/dcmitype/StillImage"/><dc:title>Badge</dc:title></cc:Work></rdf:RDF></metadata>
+          <g inkscape:label="Layer 1" inkscape:groupmode="layer" id="layer1">
+            <path style="fill:url(#linearGradient2);stroke:#000000;stroke-width:0.264583" d="M 10,10 H 50 V 50 Z" id="path1" sodipodi:nodetypes="cccc" inkscape:path-effect="#path-effect1"/>
+            <text xml:space="preserve" style="font-size:10.5833px;font-family:'DejaVu Sans';-inkscape-font-specification:'DejaVu Sans'" x="20" y="40" id="text1"><tspan sodipodi:role="line" id="tspan1" x="20" y="40">Badge</tspan></text>
+          </g>
+        </svg>
+        """;
 
     [Theory, MemberData(nameof(Refused))]
     public async Task A_hostile_svg_is_refused_with_400_and_nothing_is_stored(string attack, string svg)
