@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Credentials.Grains;
 using Credentials.Grains.Hosting;
 using Credentials.Grains.Storage;
@@ -73,6 +74,50 @@ public sealed class TransportSecurityTests(TransportSecurityTests.SecuredSilo si
         var other = TestCertificateAuthority.Create("other-ca");
         var files = TlsFiles.Write(TestBackends.NewTempDirectory(), silo.Authority.Issue("api-node"), other.Certificate);
         await silo.AssertRefusedAsync(files.Settings());
+    }
+
+    [Fact]
+    public async Task A_silo_takes_rotated_certificate_files_at_the_next_connection_without_a_restart()
+    {
+        var rotating = new SecuredSilo();
+        await rotating.InitializeAsync();
+        try
+        {
+            var next = TestCertificateAuthority.Create("next-ca");
+            rotating.Files.Replace(next.Issue("silo"), next.Certificate);
+            var nextClient = TlsFiles.Write(TestBackends.NewTempDirectory(), next.Issue("api-node"), next.Certificate);
+
+            // This client trusts only the new CA and holds only its certificate: it gets in once the
+            // silo presents its new certificate and trusts the new CA (it reads the files again at a handshake).
+            await using (var client = await ConnectWithinAsync(rotating, nextClient, TimeSpan.FromSeconds(30)))
+            {
+                Assert.True((await client.Grains.GetGrain<IOrgGrain>("tls-" + Guid.NewGuid().ToString("N")[..8]).CreatePlatform("Rotated")).Succeeded);
+            }
+
+            // The old CA is no longer in the silo's CA file, so its certificates no longer get in.
+            var oldClient = TlsFiles.Write(TestBackends.NewTempDirectory(), rotating.Authority.Issue("api-node"), rotating.Authority.Certificate);
+            await rotating.AssertRefusedAsync(oldClient.Settings());
+        }
+        finally
+        {
+            await rotating.DisposeAsync();
+        }
+    }
+
+    private static async Task<Client> ConnectWithinAsync(SecuredSilo silo, TlsFiles files, TimeSpan deadline)
+    {
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                return await silo.ConnectAsync(files.Settings());
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException && clock.Elapsed < deadline)
+            {
+                await Task.Delay(200);
+            }
+        }
     }
 
     [Fact]
