@@ -42,7 +42,8 @@ public static class AccessPolicies
             .AddPolicyScheme(DefaultScheme, "Api-Token or Bearer", options =>
             {
                 options.ForwardDefaultSelector = context =>
-                    jwt.Enabled && context.Request.Headers.Authorization.ToString().StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)
+                    jwt.Enabled && !context.IsCredentialFree()
+                    && context.Request.Headers.Authorization.ToString().StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)
                         ? JwtBearerDefaults.AuthenticationScheme
                         : ApiTokenAuthenticationHandler.SchemeName;
             })

@@ -28,7 +28,7 @@ public sealed class ApiTokenAuthenticationHandler(
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         var header = Request.Headers.Authorization.ToString();
-        if (header.Length == 0) return AuthenticateResult.NoResult();
+        if (header.Length == 0 || Context.IsCredentialFree()) return AuthenticateResult.NoResult();
 
         var token = TokenOf(header);
         if (token is null) return AuthenticateResult.NoResult();

@@ -1,9 +1,9 @@
 namespace Credentials.Api.Auth;
 
 /// <summary>
-/// Endpoints that never look at credentials (liveness, readiness): the pipeline skips
-/// authentication and every rate limit for them, so a flood carrying made-up tokens costs them
-/// nothing and probes are never refused.
+/// Endpoints that never look at credentials (liveness, readiness): authentication ignores the
+/// Authorization header for them and no rate limit applies, so a flood carrying made-up tokens
+/// costs them nothing and probes are never refused.
 /// </summary>
 public static class CredentialFree
 {

@@ -83,14 +83,12 @@ public static class Extensions
         }
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        // Routing first: authentication skips the endpoints that never look at credentials (health).
         app.UseRouting();
-        // Health endpoints never look at credentials; every other call is authenticated (asking a
-        // grain only within its address's budget), then charged to that budget if left anonymous.
-        app.UseWhen(context => !context.IsCredentialFree(), branch =>
-        {
-            branch.UseAuthentication();
-            branch.UseClientAddressRateLimit();
-        });
+        // A grain is asked only within the client address's budget; a call left without valid
+        // credentials is then charged to it.
+        app.UseAuthentication();
+        app.UseClientAddressRateLimit();
         app.UseRateLimiter();
         app.UseAuthorization();
         app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
