@@ -63,10 +63,10 @@ public sealed class MultiNodeTests(SqliteClusterFixture cluster) : IClassFixture
     }
 
     [Fact]
-    public async Task A_platform_created_through_one_node_is_accepted_by_the_other_within_about_a_second_even_under_a_flood()
+    public async Task A_platform_created_through_one_node_is_accepted_by_the_other_on_first_use_even_under_a_flood()
     {
         // Node 2 is kept busy with tokens of orgs that do not exist, so it catches up with the
-        // directory at most once a second rather than on every unknown org.
+        // directory a few times a second rather than on every unknown org.
         using var flooding = new CancellationTokenSource();
         var sent = 0;
         var flood = Task.Run(async () =>
@@ -80,24 +80,20 @@ public sealed class MultiNodeTests(SqliteClusterFixture cluster) : IClassFixture
                 Interlocked.Increment(ref sent);
             }
         });
-        while (Volatile.Read(ref sent) < 20 && !flood.IsCompleted) await Task.Delay(10);
+        while (Volatile.Read(ref sent) < 3 && !flood.IsCompleted) await Task.Delay(10);
 
         var admin1 = _node1.AdminClient();
-        var org = await admin1.CreatePlatformAsync();
-        var token = await admin1.CreateOrgTokenAsync(org);
-        var created = Stopwatch.StartNew();
-        var user2 = _node2.ClientWith("Api-Token", token);
-        HttpStatusCode status;
-        while ((status = (await user2.GetAsync(Http.Issuers(org))).StatusCode) == HttpStatusCode.Unauthorized
-               && created.Elapsed < TimeSpan.FromSeconds(10))
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 5; i++)
         {
-            await Task.Delay(50);
+            var org = await admin1.CreatePlatformAsync();
+            var token = await admin1.CreateOrgTokenAsync(org);
+            statuses.Add((await _node2.ClientWith("Api-Token", token).GetAsync(Http.Issuers(org))).StatusCode);
         }
         await flooding.CancelAsync();
         await flood;
 
-        Assert.Equal(HttpStatusCode.OK, status);
-        Assert.True(created.Elapsed < TimeSpan.FromSeconds(3), $"accepted only after {created.Elapsed}");
+        Assert.All(statuses, status => Assert.Equal(HttpStatusCode.OK, status));
     }
 
     [Fact]
