@@ -14,13 +14,16 @@ public static partial class ApiTokens
 {
     public const string Prefix = "cro_";
     public const int MaxPerOrg = 100;
+    private const int SecretBytes = 32;
+    /// <summary>Unpadded URL-safe base64 of <see cref="SecretBytes"/> bytes.</summary>
+    private const int SecretLength = (SecretBytes * 4 + 2) / 3;
 
     [GeneratedRegex("^[A-Za-z0-9._-]{1,64}\\z")]
     private static partial Regex NamePattern();
 
     public static bool IsValidName(string? name) => name is not null && NamePattern().IsMatch(name);
 
-    public static string NewSecret(string org) => $"{Prefix}{org}.{RandomBase64Url(32)}";
+    public static string NewSecret(string org) => $"{Prefix}{org}.{RandomBase64Url(SecretBytes)}";
 
     /// <summary><paramref name="bytes"/> random bytes as URL-safe base64 without padding.</summary>
     public static string RandomBase64Url(int bytes)
@@ -32,11 +35,27 @@ public static partial class ApiTokens
 
     public static byte[] Hash(string token) => SHA256.HashData(Encoding.UTF8.GetBytes(token));
 
-    /// <summary>The org an org token names, or null when <paramref name="token"/> is not shaped like one.</summary>
+    /// <summary>
+    /// The org part of <paramref name="token"/> when it is shaped exactly like an org token
+    /// (prefix, a part without dots, a dot, then a secret of the right length and alphabet), else
+    /// null. The caller still checks the org part against the org key rule.
+    /// </summary>
     public static string? OrgOf(string token)
     {
         if (!token.StartsWith(Prefix, StringComparison.Ordinal)) return null;
-        var dot = token.IndexOf('.', Prefix.Length);
-        return dot > Prefix.Length ? token[Prefix.Length..dot] : null;
+        var dot = token.Length - SecretLength - 1;
+        if (dot <= Prefix.Length || token[dot] != '.') return null;
+        var org = token.AsSpan(Prefix.Length, dot - Prefix.Length);
+        if (org.Contains('.') || !IsBase64Url(token.AsSpan(dot + 1))) return null;
+        return org.ToString();
+    }
+
+    private static bool IsBase64Url(ReadOnlySpan<char> text)
+    {
+        foreach (var c in text)
+        {
+            if (!char.IsAsciiLetterOrDigit(c) && c != '-' && c != '_') return false;
+        }
+        return true;
     }
 }

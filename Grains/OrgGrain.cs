@@ -28,6 +28,7 @@ public sealed partial class OrgGrain(ChunkStore store, IBlobStore blobs, TimePro
     private const int MaxImagesPerReply = 8192;
     /// <summary>An unreferenced blob younger than this may belong to an upload still on its way.</summary>
     private static readonly TimeSpan OrphanGrace = TimeSpan.FromMinutes(15);
+    private static readonly TimeSpan MissingOrgLifetime = TimeSpan.FromSeconds(1);
 
     private string Org => this.GetPrimaryKeyString();
     private Platform? _platform;
@@ -49,10 +50,16 @@ public sealed partial class OrgGrain(ChunkStore store, IBlobStore blobs, TimePro
         _issuers = new ChunkedCollection<Issuer>($"{Org}/issuers", i => i.EntityId, IssuerSize);
         _images = new ChunkedCollection<ImageRecord>($"{Org}/images", ImageKey, i => 160 + i.Name.Length * 2, ImagesPerChunk);
         _commit = new GroupCommit(store, TakeChanges, OnCommitFailed);
-        _platformRow = new SingleRow<PlatformRecord>($"{Org}/platform");
+        _platformRow = new SingleRow<PlatformRecord>(StoredOrgs.PlatformKey(Org));
         _tokens = new SingleRow<TokenSet>($"{Org}/tokens");
         await _platformRow.LoadAsync(store);
-        if (_platformRow.Value is not { } platform) return;
+        if (_platformRow.Value is not { } platform)
+        {
+            // An org that does not exist keeps no activation for long (unless this call creates its platform).
+            this.RegisterGrainTimer(() => { if (_platform is null) DeactivateOnIdle(); return Task.CompletedTask; },
+                new GrainTimerCreationOptions(MissingOrgLifetime, Timeout.InfiniteTimeSpan));
+            return;
+        }
         _platform = new Platform(platform.Key, platform.Name, platform.Created);
         await _tokens.LoadAsync(store);
         await _issuers.LoadAsync(store);
@@ -74,7 +81,11 @@ public sealed partial class OrgGrain(ChunkStore store, IBlobStore blobs, TimePro
 
     public async Task<Outcome<Platform>> CreatePlatform(string? name)
     {
-        if (_platform is not null) return Outcome<Platform>.Invalid("key", "A platform with this key already exists.");
+        if (_platform is not null)
+        {
+            await RegisterInDirectory(); // repairs a create whose registration failed
+            return Outcome<Platform>.Invalid("key", "A platform with this key already exists.");
+        }
         var trimmed = string.IsNullOrWhiteSpace(name) ? Org : name.Trim();
         if (IssuerRules.CodePoints(trimmed) > 255 || IssuerRules.HasControlCharacter(trimmed))
         {
@@ -85,8 +96,12 @@ public sealed partial class OrgGrain(ChunkStore store, IBlobStore blobs, TimePro
         _platform = new Platform(Org, trimmed, created);
         _platformRow.Set(new PlatformRecord(Org, trimmed, created));
         await _commit.CommitAsync();
+        await RegisterInDirectory();
         return new Outcome<Platform>(OutcomeStatus.Created, _platform);
     }
+
+    /// <summary>After the platform is durable and before the create is acknowledged, so API nodes accept the org's tokens.</summary>
+    private Task RegisterInDirectory() => GrainFactory.GetGrain<IOrgDirectoryGrain>(0).Register(Org);
 
     public Task<Platform?> GetPlatform() => Task.FromResult(_platform);
 

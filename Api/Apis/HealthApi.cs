@@ -1,14 +1,20 @@
+using Credentials.Api.Auth;
+using Credentials.Api.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace Credentials.Api.Apis;
 
-/// <summary>B5: liveness and readiness, no credentials; mapped as endpoints so OpenAPI lists them.</summary>
+/// <summary>
+/// B5: liveness and readiness, mapped as endpoints so OpenAPI lists them. B6: they ignore
+/// credentials and rate limits, and readiness shares one check per second among its callers, so a
+/// flood costs them no grain call.
+/// </summary>
 public static class HealthApi
 {
     public static IEndpointRouteBuilder MapHealthApi(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("").WithTags("Operations").AllowAnonymous().DisableRateLimiting();
+        var group = app.MapGroup("").WithTags("Operations").WithoutCredentials();
 
         // Alive: the process answers. No dependency is checked, so a database outage never restarts pods.
         group.MapGet("/healthz", () => TypedResults.Text("Healthy"))
@@ -22,9 +28,9 @@ public static class HealthApi
         return app;
     }
 
-    public static async Task<Results<ContentHttpResult, ProblemHttpResult>> Ready(HealthCheckService health, HttpContext context)
+    public static async Task<Results<ContentHttpResult, ProblemHttpResult>> Ready(ReadinessProbe readiness, HttpContext context)
     {
-        var report = await health.CheckHealthAsync(check => check.Tags.Contains("ready"), context.RequestAborted);
+        var report = await readiness.CheckAsync().WaitAsync(context.RequestAborted);
         if (report.Status == HealthStatus.Healthy) return TypedResults.Text("Healthy");
         context.Response.Headers.RetryAfter = "5";
         var failing = string.Join("; ", report.Entries.Where(e => e.Value.Status != HealthStatus.Healthy)

@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using System.Text;
+using System.Text.Json;
 using Credentials.Api.Extensions;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
@@ -29,6 +30,7 @@ public static class AccessPolicies
     {
         services.AddSingleton<AdminToken>();
         services.AddSingleton<OrgTokenCache>();
+        services.AddSingleton<OrgDirectoryCache>();
         services.TryAddTimeProvider();
         var jwt = configuration.GetSection("Auth:Jwt").Get<JwtOptions>() ?? new JwtOptions();
         services.AddOptions<JwtOptions>().Bind(configuration.GetSection("Auth:Jwt"))
@@ -40,7 +42,8 @@ public static class AccessPolicies
             .AddPolicyScheme(DefaultScheme, "Api-Token or Bearer", options =>
             {
                 options.ForwardDefaultSelector = context =>
-                    jwt.Enabled && context.Request.Headers.Authorization.ToString().StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)
+                    jwt.Enabled && !context.IsCredentialFree()
+                    && context.Request.Headers.Authorization.ToString().StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)
                         ? JwtBearerDefaults.AuthenticationScheme
                         : ApiTokenAuthenticationHandler.SchemeName;
             })
@@ -105,7 +108,8 @@ public static class AccessPolicies
                     [CredentialClaims.StudentRole] => CredentialClaims.StudentRole,
                     _ => null,
                 };
-                if (string.IsNullOrEmpty(sub) || string.IsNullOrEmpty(org) || role is null)
+                if (string.IsNullOrEmpty(sub) || string.IsNullOrEmpty(org) || role is null
+                    || context.SecurityToken is not JsonWebToken token || !HasStringClaims(token))
                 {
                     context.Fail("The token needs sub and org claims, and a role of admin or student.");
                     return Task.CompletedTask;
@@ -134,6 +138,20 @@ public static class AccessPolicies
                 await AuthProblems.WriteForbiddenAsync(context.HttpContext, problems);
             },
         };
+    }
+
+    /// <summary>
+    /// <c>sub</c> and <c>org</c> are JSON strings and <c>role</c> a string or null: the handler
+    /// turns an array into one claim per element, so <c>"role": ["admin"]</c> would otherwise pass.
+    /// </summary>
+    private static bool HasStringClaims(JsonWebToken token)
+    {
+        using var payload = JsonDocument.Parse(Base64UrlEncoder.DecodeBytes(token.EncodedPayload));
+        var root = payload.RootElement;
+        return root.TryGetProperty(CredentialClaims.Subject, out var sub) && sub.ValueKind == JsonValueKind.String
+            && root.TryGetProperty(CredentialClaims.Org, out var org) && org.ValueKind == JsonValueKind.String
+            && (!root.TryGetProperty(CredentialClaims.Role, out var role)
+                || role.ValueKind is JsonValueKind.String or JsonValueKind.Null);
     }
 }
 

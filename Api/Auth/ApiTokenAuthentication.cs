@@ -18,6 +18,8 @@ public sealed class ApiTokenAuthenticationHandler(
     UrlEncoder encoder,
     AdminToken adminToken,
     OrgTokenCache orgTokens,
+    OrgDirectoryCache orgs,
+    ClientAddressLimiter addresses,
     IProblemDetailsService problems)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, loggerFactory, encoder)
 {
@@ -26,7 +28,7 @@ public sealed class ApiTokenAuthenticationHandler(
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         var header = Request.Headers.Authorization.ToString();
-        if (header.Length == 0) return AuthenticateResult.NoResult();
+        if (header.Length == 0 || Context.IsCredentialFree()) return AuthenticateResult.NoResult();
 
         var token = TokenOf(header);
         if (token is null) return AuthenticateResult.NoResult();
@@ -38,18 +40,27 @@ public sealed class ApiTokenAuthenticationHandler(
             return Success([new Claim(CredentialClaims.Kind, CredentialClaims.SuperAdmin)]);
         }
 
-        // An org token names its org, whose grain holds the hashes of its live tokens.
-        if (Grains.ApiTokens.OrgOf(token) is { } org && Http.RouteKeysFilter.OrgPattern().IsMatch(org)
-            && await orgTokens.AuthenticateAsync(org, hash) is { } name)
+        // An org token names its org, whose grain holds the hashes of its live tokens. Anything
+        // not shaped like one is refused here, before any lookup.
+        if (Grains.ApiTokens.OrgOf(token) is not { } org || !Http.RouteKeysFilter.OrgPattern().IsMatch(org))
         {
-            return Success([
-                new Claim(CredentialClaims.Kind, CredentialClaims.OrgToken),
-                new Claim(CredentialClaims.Org, org),
-                new Claim(CredentialClaims.Role, CredentialClaims.AdminRole),
-                new Claim(CredentialClaims.TokenName, name),
-            ]);
+            return AuthenticateResult.Fail("Malformed token.");
         }
-        return AuthenticateResult.Fail("Unknown or revoked token.");
+        if (!orgTokens.TryGetCached(org, hash, out var name))
+        {
+            // B6: a grain is asked only for an address not over its failed-credentials budget
+            // (the rate-limit middleware then answers 429) and only about an org that exists.
+            if (!addresses.HasPermit(Context.Connection.RemoteIpAddress)) return AuthenticateResult.Fail("Too many requests without valid credentials.");
+            if (!await orgs.ExistsAsync(org)) return AuthenticateResult.Fail("Unknown or revoked token.");
+            name = await orgTokens.AuthenticateAsync(org, hash);
+        }
+        if (name is null) return AuthenticateResult.Fail("Unknown or revoked token.");
+        return Success([
+            new Claim(CredentialClaims.Kind, CredentialClaims.OrgToken),
+            new Claim(CredentialClaims.Org, org),
+            new Claim(CredentialClaims.Role, CredentialClaims.AdminRole),
+            new Claim(CredentialClaims.TokenName, name),
+        ]);
     }
 
     private static AuthenticateResult Success(Claim[] claims) =>

@@ -7,22 +7,24 @@ using Microsoft.AspNetCore.RateLimiting;
 namespace Credentials.Api.Auth;
 
 /// <summary>
-/// B2b: ASP.NET Core's rate limiter, one token bucket per credential (per user within its org for
-/// user tokens) and per client address for calls without valid credentials, on each API node.
+/// B2b and B6, on each API node: calls with valid credentials get ASP.NET Core's rate limiter, one
+/// token bucket per credential (per user within its org for user tokens); calls without valid
+/// credentials (none, or refused) draw on their client address's bucket
+/// (<see cref="ClientAddressLimiter"/>), which authentication consults before it asks any grain.
 /// </summary>
 public static class RateLimits
 {
     public static IServiceCollection AddCredentialsRateLimiting(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<RateLimitingOptions>().Bind(configuration.GetSection("RateLimiting")).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<ClientAddressLimiter>();
         var settings = configuration.GetSection("RateLimiting").Get<RateLimitingOptions>() ?? new RateLimitingOptions();
         services.AddRateLimiter(options =>
         {
             options.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context =>
             {
-                if (!settings.Enabled) return RateLimitPartition.GetNoLimiter("off");
-                var key = context.User.RateLimitKey()
-                          ?? "ip:" + (context.Connection.RemoteIpAddress?.ToString() ?? "unknown");
+                // Partitions only for valid credentials, so their number is bounded by real callers.
+                if (!settings.Enabled || context.User.RateLimitKey() is not { } key) return RateLimitPartition.GetNoLimiter("none");
                 return RateLimitPartition.GetTokenBucketLimiter(key, _ => new TokenBucketRateLimiterOptions
                 {
                     TokenLimit = settings.Burst,
@@ -32,26 +34,43 @@ public static class RateLimits
                     AutoReplenishment = true,
                 });
             });
-            options.OnRejected = async (context, cancellationToken) =>
-            {
-                var retryAfter = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait)
-                    ? Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds))
-                    : 1;
-                var http = context.HttpContext;
-                http.Response.StatusCode = StatusCodes.Status429TooManyRequests;
-                http.Response.Headers.RetryAfter = retryAfter.ToString(CultureInfo.InvariantCulture);
-                await http.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
-                {
-                    HttpContext = http,
-                    ProblemDetails = new ProblemDetails
-                    {
-                        Status = StatusCodes.Status429TooManyRequests,
-                        Title = "Too Many Requests",
-                        Detail = $"Rate limit exceeded; retry after {retryAfter} s.",
-                    },
-                });
-            };
+            options.OnRejected = (context, _) => WriteTooManyRequestsAsync(context.HttpContext,
+                context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.Zero);
         });
         return services;
+    }
+
+    /// <summary>
+    /// After authentication: a call left without valid credentials takes a permit from its client
+    /// address's bucket, or is answered 429.
+    /// </summary>
+    public static IApplicationBuilder UseClientAddressRateLimit(this IApplicationBuilder app) => app.Use(async (context, next) =>
+    {
+        if (context.User.Identity?.IsAuthenticated != true
+            && context.GetEndpoint()?.Metadata.GetMetadata<DisableRateLimitingAttribute>() is null
+            && !context.RequestServices.GetRequiredService<ClientAddressLimiter>().TryAcquire(context.Connection.RemoteIpAddress, out var retryAfter))
+        {
+            await WriteTooManyRequestsAsync(context, retryAfter);
+            return;
+        }
+        await next(context);
+    });
+
+    /// <summary>429 problem+json with <c>Retry-After</c> in whole seconds (at least 1).</summary>
+    public static async ValueTask WriteTooManyRequestsAsync(HttpContext http, TimeSpan wait)
+    {
+        var retryAfter = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds));
+        http.Response.StatusCode = StatusCodes.Status429TooManyRequests;
+        http.Response.Headers.RetryAfter = retryAfter.ToString(CultureInfo.InvariantCulture);
+        await http.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = http,
+            ProblemDetails = new ProblemDetails
+            {
+                Status = StatusCodes.Status429TooManyRequests,
+                Title = "Too Many Requests",
+                Detail = $"Rate limit exceeded; retry after {retryAfter} s.",
+            },
+        });
     }
 }

@@ -46,6 +46,7 @@ public static class Extensions
         services.AddOpenApi();
         services.AddCredentialsAuth(configuration);
         services.AddCredentialsRateLimiting(configuration);
+        services.AddSingleton<ReadinessProbe>();
         var health = services.AddHealthChecks().AddCheck<ClusterHealthCheck>("cluster", tags: ["ready"]);
         if (!OrleansSetup.IsClientMode(configuration) || !string.IsNullOrEmpty(configuration.GetConnectionString("PostgreSql")))
         {
@@ -56,28 +57,38 @@ public static class Extensions
             health.AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
         }
 
-        if (configuration.GetValue<bool>("Api:TrustForwardedHeaders"))
+        // B6: X-Forwarded-* only from the configured proxies; from anyone else they are ignored.
+        var api = configuration.GetSection("Api").Get<ApiOptions>() ?? new ApiOptions();
+        services.Configure<ForwardedHeadersOptions>(options =>
         {
-            services.Configure<ForwardedHeadersOptions>(options =>
-            {
-                options.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto | ForwardedHeaders.XForwardedHost;
-                // The operator vouches for the proxy by turning this on; its address is not known here.
-                options.KnownIPNetworks.Clear();
-                options.KnownProxies.Clear();
-            });
-        }
+            options.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto | ForwardedHeaders.XForwardedHost;
+            // Walk back through every known proxy to the first address that is not one.
+            options.ForwardLimit = null;
+            options.KnownProxies.Clear();
+            options.KnownIPNetworks.Clear();
+            foreach (var proxy in api.Proxies()) options.KnownProxies.Add(proxy);
+            foreach (var network in api.Networks()) options.KnownIPNetworks.Add(network);
+        });
     }
 
     public static void UseCredentialsPipeline(this WebApplication app)
     {
         app.UseMiddleware<RequestIdMiddleware>();
-        if (app.Configuration.GetValue<bool>("Api:TrustForwardedHeaders"))
+        // With no proxy listed the middleware would trust every caller, and with no remote address
+        // (which it reads as "unknown, so trusted") too: it runs only when it can check one.
+        var api = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<ApiOptions>>().Value;
+        if (api.Proxies().Any() || api.Networks().Any())
         {
-            app.UseForwardedHeaders();
+            app.UseWhen(context => context.Connection.RemoteIpAddress is not null, branch => branch.UseForwardedHeaders());
         }
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        // Routing first: authentication skips the endpoints that never look at credentials (health).
+        app.UseRouting();
+        // A grain is asked only within the client address's budget; a call left without valid
+        // credentials is then charged to it.
         app.UseAuthentication();
+        app.UseClientAddressRateLimit();
         app.UseRateLimiter();
         app.UseAuthorization();
         app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();

@@ -19,6 +19,13 @@ public sealed class JwtTests(SqliteApiFixture fixture)
         { "unknown role", org => Credentials.Jwt(org, "alice", role: "teacher") },
         { "empty role", org => Credentials.Jwt(org, "alice", role: "") },
         { "without org", org => Credentials.Jwt(org, "alice", claims: new Dictionary<string, object> { ["org"] = "" }) },
+        // A claim that is not a string makes the token invalid, even one that would read as "admin".
+        { "role as an array", org => Credentials.Jwt(org, "alice", claims: new Dictionary<string, object> { ["role"] = new[] { "admin" } }) },
+        { "role as a number", org => Credentials.Jwt(org, "alice", claims: new Dictionary<string, object> { ["role"] = 1 }) },
+        { "role as a boolean", org => Credentials.Jwt(org, "alice", claims: new Dictionary<string, object> { ["role"] = true }) },
+        { "role as an object", org => Credentials.Jwt(org, "alice", claims: new Dictionary<string, object> { ["role"] = new Dictionary<string, object>() }) },
+        { "org as an array", org => Credentials.Jwt(org, "alice", claims: new Dictionary<string, object> { ["org"] = new[] { org } }) },
+        { "sub as a number", org => Credentials.Jwt(org, "alice", claims: new Dictionary<string, object> { ["sub"] = 42 }) },
         { "tampered payload", org => Tamper(Credentials.Jwt(org, "alice")) },
     };
 

@@ -63,6 +63,40 @@ public sealed class MultiNodeTests(SqliteClusterFixture cluster) : IClassFixture
     }
 
     [Fact]
+    public async Task A_platform_created_through_one_node_is_accepted_by_the_other_on_first_use_even_under_a_flood()
+    {
+        // Node 2 is kept busy with tokens of orgs that do not exist, so it catches up with the
+        // directory a few times a second rather than on every unknown org.
+        using var flooding = new CancellationTokenSource();
+        var sent = 0;
+        var flood = Task.Run(async () =>
+        {
+            var client = _node2.CreateClient();
+            for (var i = 0; !flooding.IsCancellationRequested; i++)
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Get, Http.Issuers("acme"));
+                request.Headers.Authorization = new("Api-Token", $"cro_z{i}x.{ApiTokensForTests.RandomSecret()}");
+                Assert.Equal(HttpStatusCode.Unauthorized, (await client.SendAsync(request)).StatusCode);
+                Interlocked.Increment(ref sent);
+            }
+        });
+        while (Volatile.Read(ref sent) < 3 && !flood.IsCompleted) await Task.Delay(10);
+
+        var admin1 = _node1.AdminClient();
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 5; i++)
+        {
+            var org = await admin1.CreatePlatformAsync();
+            var token = await admin1.CreateOrgTokenAsync(org);
+            statuses.Add((await _node2.ClientWith("Api-Token", token).GetAsync(Http.Issuers(org))).StatusCode);
+        }
+        await flooding.CancelAsync();
+        await flood;
+
+        Assert.All(statuses, status => Assert.Equal(HttpStatusCode.OK, status));
+    }
+
+    [Fact]
     public async Task An_issuer_created_through_one_node_is_listed_by_the_other()
     {
         var org = await _node1.AdminClient().CreatePlatformAsync();

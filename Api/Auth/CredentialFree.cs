@@ -1,0 +1,20 @@
+namespace Credentials.Api.Auth;
+
+/// <summary>
+/// Endpoints that never look at credentials (liveness, readiness): authentication ignores the
+/// Authorization header for them and no rate limit applies, so a flood carrying made-up tokens
+/// costs them nothing and probes are never refused.
+/// </summary>
+public static class CredentialFree
+{
+    public static TBuilder WithoutCredentials<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
+        builder.AllowAnonymous().DisableRateLimiting().WithMetadata(Marker.Instance);
+
+    public static bool IsCredentialFree(this HttpContext context) =>
+        context.GetEndpoint()?.Metadata.GetMetadata<Marker>() is not null;
+
+    private sealed class Marker
+    {
+        public static readonly Marker Instance = new();
+    }
+}
