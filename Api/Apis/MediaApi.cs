@@ -24,6 +24,9 @@ public static partial class MediaApi
     /// <summary>Enough leading bytes to tell every raster format we serve (WebP needs 12).</summary>
     private const int MagicBytes = 16;
 
+    /// <summary>The server's transport takes a whole write before it waits for a slow client: hand it this much at a time.</summary>
+    private const int WriteBytes = 64 * 1024;
+
     [GeneratedRegex("^(?<hash>[0-9a-f]{64})\\.(?<ext>png|jpg|gif|webp|svg)\\z")]
     private static partial Regex FilePattern();
 
@@ -139,7 +142,10 @@ public static partial class MediaApi
                 long sent = 0;
                 while (true)
                 {
-                    await context.Response.Body.WriteAsync(buffer.AsMemory(0, filled), aborted);
+                    for (var offset = 0; offset < filled; offset += WriteBytes)
+                    {
+                        await context.Response.Body.WriteAsync(buffer.AsMemory(offset, Math.Min(WriteBytes, filled - offset)), aborted);
+                    }
                     sent += filled;
                     if (sent >= length) return;
                     filled = await content.ReadAsync(buffer, aborted);
