@@ -152,7 +152,7 @@ public static partial class MediaApi
                     if (filled == 0) throw new IOException($"The blob {org}/{hash} ended {length - sent} bytes early.");
                 }
             }
-            catch (OperationCanceledException) when (aborted.IsCancellationRequested)
+            catch (Exception ex) when (ex is OperationCanceledException or IOException && aborted.IsCancellationRequested)
             {
                 // The client went away; nothing to answer.
             }
