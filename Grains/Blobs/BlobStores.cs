@@ -5,6 +5,12 @@ namespace Credentials.Grains.Blobs;
 public static class BlobStores
 {
     /// <summary>
+    /// How much of a blob one read is worth: the PostgreSQL store fetches at most this much per query,
+    /// and media copies through a buffer of this size, so a reader holds this much, never the blob.
+    /// </summary>
+    public const int ReadChunkBytes = 256 * 1024;
+
+    /// <summary>
     /// Files beside the SQLite database for the embedded default; PostgreSQL for clusters. Either is
     /// scoped to the Orleans service id, as grain state is, so services sharing a database or a data
     /// folder never see (or delete) each other's bytes.

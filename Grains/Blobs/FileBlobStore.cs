@@ -58,6 +58,27 @@ public sealed partial class FileBlobStore(string root) : IBlobStore
         }
     }
 
+    public Task<Stream?> OpenReadAsync(string org, string sha256, CancellationToken cancellationToken = default)
+    {
+        var path = PathOf(org, sha256);
+        try
+        {
+            // Unbuffered: the caller's buffer is the only one. FileShare.Delete lets the grain delete
+            // an unreferenced blob while a reader is still streaming it.
+            Stream file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, bufferSize: 0,
+                FileOptions.Asynchronous | FileOptions.SequentialScan);
+            return Task.FromResult<Stream?>(file);
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return Task.FromResult<Stream?>(null);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new StorageUnavailableException($"The blob store could not open {org}/{sha256}.", ex);
+        }
+    }
+
     public Task<bool> ExistsAsync(string org, string sha256, CancellationToken cancellationToken = default) =>
         Task.FromResult(File.Exists(PathOf(org, sha256)));
 

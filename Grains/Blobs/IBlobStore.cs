@@ -10,8 +10,17 @@ public interface IBlobStore
     /// <summary>Stores the bytes unless a blob with this hash is already there.</summary>
     Task PutAsync(string org, string sha256, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default);
 
-    /// <summary>The bytes, or null when there is no such blob.</summary>
+    /// <summary>The bytes, whole in memory, or null when there is no such blob. Media is served through <see cref="OpenReadAsync"/>.</summary>
     Task<byte[]?> GetAsync(string org, string sha256, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The blob as a read-only, seekable stream whose <see cref="Stream.Length"/> is known before any
+    /// byte is read, or null when there is no such blob. Reads fetch what they are asked for and no
+    /// more (at most <see cref="BlobStores.ReadChunkBytes"/> at a time is worth asking for), so a slow
+    /// reader costs its own buffer, never the whole blob. A failure to open is a
+    /// <see cref="StorageUnavailableException"/>; a failure mid-read is an <see cref="IOException"/>.
+    /// </summary>
+    Task<Stream?> OpenReadAsync(string org, string sha256, CancellationToken cancellationToken = default);
 
     Task<bool> ExistsAsync(string org, string sha256, CancellationToken cancellationToken = default);
 

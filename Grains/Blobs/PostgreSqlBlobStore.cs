@@ -1,3 +1,4 @@
+using System.Data;
 using System.Runtime.CompilerServices;
 using Npgsql;
 
@@ -7,7 +8,13 @@ namespace Credentials.Grains.Blobs;
 /// Blobs in PostgreSQL, so every node of a cluster serves every org's media. The table is created
 /// on first use by whichever process (silo or API node) gets there first.
 /// </summary>
-/// <remarks>Rows are keyed by service id too, so services sharing a database never share bytes.</remarks>
+/// <remarks>
+/// Rows are keyed by service id too, so services sharing a database never share bytes. Reads stream
+/// in ranges of at most <see cref="BlobStores.ReadChunkBytes"/>, one short query each, so a slow
+/// reader holds no pooled connection between ranges. The column is stored EXTERNAL (out of line,
+/// uncompressed), so a range reads only the TOAST chunks it covers; rows written before that setting
+/// may be compressed and stay readable, each range then decompressing the value up to its end.
+/// </remarks>
 public sealed class PostgreSqlBlobStore(string connectionString, string serviceId) : IBlobStore, IAsyncDisposable
 {
     private readonly NpgsqlDataSource _source = NpgsqlDataSource.Create(connectionString);
@@ -24,6 +31,13 @@ public sealed class PostgreSqlBlobStore(string connectionString, string serviceI
             stored_on timestamptz NOT NULL DEFAULT now(),
             PRIMARY KEY (service_id, org, sha256)
         );
+        DO $$
+        BEGIN
+            IF EXISTS (SELECT 1 FROM pg_attribute
+                       WHERE attrelid = 'credentials_blobs'::regclass AND attname = 'content' AND attstorage <> 'e') THEN
+                ALTER TABLE credentials_blobs ALTER COLUMN content SET STORAGE EXTERNAL;
+            END IF;
+        END $$;
         """;
 
     private readonly object _schemaLock = new();
@@ -72,6 +86,122 @@ public sealed class PostgreSqlBlobStore(string connectionString, string serviceI
     {
         await using var command = await Command("SELECT content FROM credentials_blobs WHERE service_id = @service AND org = @org AND sha256 = @sha", org, sha256, cancellationToken);
         return await command.ExecuteScalarAsync(cancellationToken) as byte[];
+    }
+
+    public async Task<Stream?> OpenReadAsync(string org, string sha256, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            // The length alone: octet_length reads the TOAST pointer, not the bytes.
+            await using var command = await Command("SELECT octet_length(content) FROM credentials_blobs WHERE service_id = @service AND org = @org AND sha256 = @sha", org, sha256, cancellationToken);
+            return await command.ExecuteScalarAsync(cancellationToken) is int length ? new RangeStream(this, org, sha256, length) : null;
+        }
+        catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
+        {
+            throw new StorageUnavailableException($"The blob store could not open {org}/{sha256}.", ex);
+        }
+    }
+
+    /// <summary>One range of a blob; the schema exists, since the blob was opened.</summary>
+    private NpgsqlCommand RangeCommand(string org, string sha256, long offset, int count)
+    {
+        var command = _source.CreateCommand(
+            "SELECT substring(content from @from for @count) FROM credentials_blobs WHERE service_id = @service AND org = @org AND sha256 = @sha");
+        command.Parameters.AddWithValue("service", serviceId);
+        command.Parameters.AddWithValue("org", org);
+        command.Parameters.AddWithValue("sha", sha256);
+        command.Parameters.AddWithValue("from", checked((int)offset + 1));
+        command.Parameters.AddWithValue("count", count);
+        return command;
+    }
+
+    private async ValueTask<int> ReadRangeAsync(string org, string sha256, long offset, Memory<byte> destination, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var command = RangeCommand(org, sha256, offset, destination.Length);
+            await using var reader = await command.ExecuteReaderAsync(CommandBehavior.SequentialAccess, cancellationToken);
+            if (!await reader.ReadAsync(cancellationToken)) return 0;
+            await using var column = await reader.GetStreamAsync(0, cancellationToken);
+            return await column.ReadAtLeastAsync(destination, destination.Length, throwOnEndOfStream: false, cancellationToken);
+        }
+        catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
+        {
+            throw new IOException($"Reading {org}/{sha256} from the blob store failed.", ex);
+        }
+    }
+
+    private int ReadRange(string org, string sha256, long offset, Span<byte> destination)
+    {
+        try
+        {
+            using var command = RangeCommand(org, sha256, offset, destination.Length);
+            using var reader = command.ExecuteReader(CommandBehavior.SequentialAccess);
+            if (!reader.Read()) return 0;
+            using var column = reader.GetStream(0);
+            return column.ReadAtLeast(destination, destination.Length, throwOnEndOfStream: false);
+        }
+        catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
+        {
+            throw new IOException($"Reading {org}/{sha256} from the blob store failed.", ex);
+        }
+    }
+
+    /// <summary>A blob read range by range; each read is one query for at most <see cref="BlobStores.ReadChunkBytes"/>.</summary>
+    private sealed class RangeStream(PostgreSqlBlobStore store, string org, string sha256, long length) : Stream
+    {
+        private long _position;
+
+        public override bool CanRead => true;
+        public override bool CanSeek => true;
+        public override bool CanWrite => false;
+        public override long Length => length;
+
+        public override long Position
+        {
+            get => _position;
+            set => _position = value >= 0 ? value : throw new ArgumentOutOfRangeException(nameof(value));
+        }
+
+        private int CountFor(int room) => (int)Math.Max(0, Math.Min(Math.Min(room, BlobStores.ReadChunkBytes), length - _position));
+
+        /// <summary>A range shorter than asked means the row went or changed under the reader: never a silent short blob.</summary>
+        private int Advance(int read, int count)
+        {
+            if (read < count) throw new IOException($"The blob {org}/{sha256} was deleted while being read.");
+            _position += read;
+            return read;
+        }
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            var count = CountFor(buffer.Length);
+            if (count == 0) return 0;
+            return Advance(await store.ReadRangeAsync(org, sha256, _position, buffer[..count], cancellationToken), count);
+        }
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override int Read(Span<byte> buffer)
+        {
+            var count = CountFor(buffer.Length);
+            if (count == 0) return 0;
+            return Advance(store.ReadRange(org, sha256, _position, buffer[..count]), count);
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+        public override long Seek(long offset, SeekOrigin origin) => Position = origin switch
+        {
+            SeekOrigin.Begin => offset,
+            SeekOrigin.Current => _position + offset,
+            _ => length + offset,
+        };
+
+        public override void Flush() { }
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 
     public async Task<bool> ExistsAsync(string org, string sha256, CancellationToken cancellationToken = default)

@@ -6,7 +6,8 @@ namespace Credentials.Tests.Images;
 
 /// <summary>
 /// The two blob stores behind one contract: content-addressed per org, idempotent puts that never
-/// replace what is there, reads of absent blobs as null, deletes that tolerate absence, listings per org.
+/// replace what is there, reads of absent blobs as null, deletes that tolerate absence, listings per
+/// org, and streams that give a blob's length up front and its bytes a bounded read at a time.
 /// </summary>
 public abstract class BlobStoreTests : IAsyncLifetime
 {
@@ -72,6 +73,69 @@ public abstract class BlobStoreTests : IAsyncLifetime
         Assert.Null(await Store.GetAsync(org, new string('a', 64)));
         Assert.False(await Store.ExistsAsync(org, new string('a', 64)));
         Assert.Empty(await ListAsync(org));
+    }
+
+    /// <summary>Reads the rest of a stream through a buffer of the given size, returning each read's size too.</summary>
+    protected static async Task<(byte[] Bytes, List<int> Reads)> ReadToEndAsync(Stream stream, int bufferSize)
+    {
+        var buffer = new byte[bufferSize];
+        var all = new MemoryStream();
+        var reads = new List<int>();
+        int read;
+        while ((read = await stream.ReadAsync(buffer)) > 0)
+        {
+            reads.Add(read);
+            all.Write(buffer, 0, read);
+        }
+        return (all.ToArray(), reads);
+    }
+
+    [Fact]
+    public async Task An_opened_blob_has_its_length_up_front_and_streams_back_byte_for_byte_over_many_reads()
+    {
+        var org = Http.NewOrg();
+        var bytes = Bytes(16, 3 * 1024 * 1024 + 12_345);
+        await Store.PutAsync(org, Hash(bytes), bytes);
+
+        await using var stream = await Store.OpenReadAsync(org, Hash(bytes));
+
+        Assert.NotNull(stream);
+        Assert.True(stream.CanSeek);
+        Assert.Equal(bytes.Length, stream.Length);
+        var (read, reads) = await ReadToEndAsync(stream, BlobStores.ReadChunkBytes);
+        Assert.Equal(bytes, read);
+        Assert.True(reads.Count > 10);
+    }
+
+    [Fact]
+    public async Task An_opened_blob_reads_from_wherever_it_is_positioned()
+    {
+        var org = Http.NewOrg();
+        var bytes = Bytes(17, 600_000);
+        await Store.PutAsync(org, Hash(bytes), bytes);
+        await using var stream = (await Store.OpenReadAsync(org, Hash(bytes)))!;
+
+        var head = new byte[1000];
+        await stream.ReadExactlyAsync(head);
+        stream.Position = 0;
+        var (whole, _) = await ReadToEndAsync(stream, 70_000);
+        stream.Position = 400_000;
+        var (tail, _) = await ReadToEndAsync(stream, 70_000);
+
+        Assert.Equal(bytes[..1000], head);
+        Assert.Equal(bytes, whole);
+        Assert.Equal(bytes[400_000..], tail);
+    }
+
+    [Fact]
+    public async Task Opening_an_absent_blob_answers_null()
+    {
+        var org = Http.NewOrg();
+        var bytes = Bytes(18);
+        await Store.PutAsync(org, Hash(bytes), bytes);
+
+        Assert.Null(await Store.OpenReadAsync(org, new string('a', 64)));
+        Assert.Null(await Store.OpenReadAsync(Http.NewOrg(), Hash(bytes)));
     }
 
     [Fact]
@@ -202,6 +266,7 @@ public sealed class FileBlobStoreTests : BlobStoreTests
 
         await Assert.ThrowsAsync<ArgumentException>(() => Store.PutAsync(org, key, Bytes(13)));
         await Assert.ThrowsAsync<ArgumentException>(() => Store.GetAsync(org, key));
+        await Assert.ThrowsAsync<ArgumentException>(() => Store.OpenReadAsync(org, key));
         await Assert.ThrowsAsync<ArgumentException>(() => Store.DeleteAsync(org, key));
         Assert.DoesNotContain(
             Directory.GetFileSystemEntries(Path.GetDirectoryName(_root)!, "*", SearchOption.AllDirectories),
@@ -227,6 +292,108 @@ public sealed class PostgreSqlBlobStoreTests : BlobStoreTests
         Assert.Equal(bytes, await other.GetAsync(org, Hash(bytes)));
         await other.DeleteAsync(org, Hash(bytes));
         Assert.Null(await Store.GetAsync(org, Hash(bytes)));
+    }
+
+    [Fact]
+    public async Task Each_read_fetches_at_most_one_chunk_however_large_the_buffer()
+    {
+        var org = Http.NewOrg();
+        var bytes = Bytes(19, 3 * BlobStores.ReadChunkBytes + 5);
+        await Store.PutAsync(org, Hash(bytes), bytes);
+        await using var stream = (await Store.OpenReadAsync(org, Hash(bytes)))!;
+
+        var (read, reads) = await ReadToEndAsync(stream, 4 * 1024 * 1024);
+
+        Assert.Equal(bytes, read);
+        Assert.Equal([BlobStores.ReadChunkBytes, BlobStores.ReadChunkBytes, BlobStores.ReadChunkBytes, 5], reads);
+    }
+
+    [Fact]
+    public async Task Open_streams_hold_no_connection_between_reads()
+    {
+        // One connection in the pool: were a stream to keep it between reads, the other could not read.
+        var oneConnection = new Npgsql.NpgsqlConnectionStringBuilder(TestBackends.PostgresConnectionString) { MaxPoolSize = 1, Timeout = 5 };
+        await using var store = new PostgreSqlBlobStore(oneConnection.ConnectionString, _serviceId);
+        var org = Http.NewOrg();
+        var (a, b) = (Bytes(20, 2 * BlobStores.ReadChunkBytes), Bytes(21, 2 * BlobStores.ReadChunkBytes));
+        await store.PutAsync(org, Hash(a), a);
+        await store.PutAsync(org, Hash(b), b);
+        await using var first = (await store.OpenReadAsync(org, Hash(a)))!;
+        await using var second = (await store.OpenReadAsync(org, Hash(b)))!;
+        var (readA, readB) = (new byte[a.Length], new byte[b.Length]);
+
+        await first.ReadExactlyAsync(readA.AsMemory(0, BlobStores.ReadChunkBytes));
+        await second.ReadExactlyAsync(readB.AsMemory(0, BlobStores.ReadChunkBytes));
+        await first.ReadExactlyAsync(readA.AsMemory(BlobStores.ReadChunkBytes));
+        await second.ReadExactlyAsync(readB.AsMemory(BlobStores.ReadChunkBytes));
+
+        Assert.Equal(a, readA);
+        Assert.Equal(b, readB);
+    }
+
+    [Fact]
+    public async Task A_blob_deleted_while_being_read_fails_the_next_read_rather_than_ending_short()
+    {
+        var org = Http.NewOrg();
+        var bytes = Bytes(22, 2 * BlobStores.ReadChunkBytes);
+        await Store.PutAsync(org, Hash(bytes), bytes);
+        await using var stream = (await Store.OpenReadAsync(org, Hash(bytes)))!;
+        await stream.ReadExactlyAsync(new byte[BlobStores.ReadChunkBytes]);
+
+        await Store.DeleteAsync(org, Hash(bytes));
+
+        await Assert.ThrowsAsync<IOException>(async () => await stream.ReadExactlyAsync(new byte[BlobStores.ReadChunkBytes]));
+    }
+
+    [Fact]
+    public async Task The_blob_column_is_stored_out_of_line_uncompressed_so_a_range_reads_only_its_chunks()
+    {
+        var bytes = Bytes(23);
+        await Store.PutAsync(Http.NewOrg(), Hash(bytes), bytes);
+
+        Assert.Equal('e', await ScalarAsync("SELECT attstorage FROM pg_attribute WHERE attrelid = 'credentials_blobs'::regclass AND attname = 'content'"));
+    }
+
+    [Fact]
+    public async Task Rows_stored_compressed_before_the_column_was_external_stay_readable_and_the_next_start_makes_it_external()
+    {
+        var org = Http.NewOrg();
+        var bytes = new byte[3 * BlobStores.ReadChunkBytes + 7];
+        for (var i = 0; i < bytes.Length; i++) bytes[i] = (byte)(i % 7 * (i / 1000 % 5)); // compresses well
+        await Store.PutAsync(org, Hash(Bytes(24)), Bytes(24)); // the schema is in place
+        await using (var connection = new Npgsql.NpgsqlConnection(TestBackends.PostgresConnectionString))
+        {
+            // As tables made before the column was EXTERNAL; one transaction, so no other store's start undoes it before the insert.
+            await connection.OpenAsync();
+            await using var transaction = await connection.BeginTransactionAsync();
+            await using var command = new Npgsql.NpgsqlCommand("""
+                ALTER TABLE credentials_blobs ALTER COLUMN content SET STORAGE EXTENDED;
+                INSERT INTO credentials_blobs (service_id, org, sha256, content) VALUES (@service, @org, @sha, @content);
+                """, connection, transaction);
+            command.Parameters.AddWithValue("service", _serviceId);
+            command.Parameters.AddWithValue("org", org);
+            command.Parameters.AddWithValue("sha", Hash(bytes));
+            command.Parameters.AddWithValue("content", bytes);
+            await command.ExecuteNonQueryAsync();
+            await transaction.CommitAsync();
+        }
+        Assert.NotNull(await ScalarAsync($"SELECT pg_column_compression(content) FROM credentials_blobs WHERE service_id = '{_serviceId}' AND sha256 = '{Hash(bytes)}'"));
+
+        await using var restarted = new PostgreSqlBlobStore(TestBackends.PostgresConnectionString, _serviceId);
+        await using var stream = (await restarted.OpenReadAsync(org, Hash(bytes)))!;
+
+        Assert.Equal(bytes.Length, stream.Length);
+        Assert.Equal(bytes, (await ReadToEndAsync(stream, BlobStores.ReadChunkBytes)).Bytes);
+        Assert.Equal('e', await ScalarAsync("SELECT attstorage FROM pg_attribute WHERE attrelid = 'credentials_blobs'::regclass AND attname = 'content'"));
+    }
+
+    private static async Task<object?> ScalarAsync(string sql)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(TestBackends.PostgresConnectionString);
+        await connection.OpenAsync();
+        await using var command = new Npgsql.NpgsqlCommand(sql, connection);
+        var value = await command.ExecuteScalarAsync();
+        return value is DBNull ? null : value;
     }
 
     [Fact]

@@ -117,6 +117,46 @@ public sealed class MediaTests(SqliteApiFixture fixture)
     }
 
     [Fact]
+    public async Task If_none_match_with_the_urls_own_hash_is_a_304_even_for_bytes_never_stored()
+    {
+        // Decided from the URL alone: the client already holds the bytes this hash names, so saying
+        // "not modified" costs no lookup and tells it nothing it did not know.
+        var org = await _admin.CreatePlatformAsync();
+        var hash = new string('b', 64);
+        var request = new HttpRequestMessage(HttpMethod.Get, $"/media/uploaded_images/{org}/{hash}.png");
+        request.Headers.IfNoneMatch.Add(new EntityTagHeaderValue($"\"{hash}\""));
+
+        var response = await _anonymous.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.NotModified, response.StatusCode);
+        Assert.Equal($"\"{hash}\"", response.Headers.ETag?.Tag);
+    }
+
+    [Fact]
+    public async Task If_none_match_star_for_bytes_never_stored_is_a_404()
+    {
+        var org = await _admin.CreatePlatformAsync();
+        var request = new HttpRequestMessage(HttpMethod.Get, $"/media/uploaded_images/{org}/{new string('b', 64)}.png");
+        request.Headers.TryAddWithoutValidation("If-None-Match", "*");
+
+        var response = await _anonymous.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task If_none_match_star_under_another_extension_than_the_bytes_is_a_404()
+    {
+        var (_, image, _) = await UploadAsync();
+        var request = new HttpRequestMessage(HttpMethod.Get, Path.ChangeExtension(image.Url(), ".svg"));
+        request.Headers.TryAddWithoutValidation("If-None-Match", "*");
+
+        var response = await _anonymous.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+    }
+
+    [Fact]
     public async Task If_none_match_with_another_etag_serves_the_bytes()
     {
         var (_, image, bytes) = await UploadAsync();
