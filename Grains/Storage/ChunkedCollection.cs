@@ -25,6 +25,8 @@ public sealed class ChunkedCollection<T>(string keyPrefix, Func<T, string> keyOf
     private readonly List<Entry> _ordered = [];
     private readonly SortedSet<int> _dirty = [];
     private long _highWater;
+    // The highest chunk row number seen in storage, readable or not: new chunks go past it.
+    private int _highestRow = -1;
 
     public int Count => _ordered.Count;
     /// <summary>The highest sequence number ever handed out, over every chunk loaded or added.</summary>
@@ -59,7 +61,7 @@ public sealed class ChunkedCollection<T>(string keyPrefix, Func<T, string> keyOf
         if (_chunks.Count == 0 || _chunks[^1].IsFull)
         {
             // One past the highest row that exists, so a new chunk never lands on an orphan row.
-            var number = _chunks.Count == 0 ? 0 : _chunks[^1].Number + 1;
+            var number = Math.Max(_highestRow, _chunks.Count == 0 ? -1 : _chunks[^1].Number) + 1;
             _chunks.Add(new ChunkSlot(_chunks.Count, number, _highWater, etag: null, maxItemsPerChunk));
         }
         var tail = _chunks[^1];
@@ -117,6 +119,7 @@ public sealed class ChunkedCollection<T>(string keyPrefix, Func<T, string> keyOf
         {
             if (ChunkNumber(key) is { } number) numbers.Add(number);
         }
+        if (numbers.Count > 0) _highestRow = numbers.Max;
         var seqs = new HashSet<long>();
         var gaps = 0;
         var dropped = 0;

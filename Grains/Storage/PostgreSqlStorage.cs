@@ -83,7 +83,7 @@ public sealed class PostgreSqlStorage(string connectionString) : StorageBackend(
 
     protected override Task<IReadOnlyList<string>> ListChunkKeysAsync(string serviceId, string prefix) => ReadStringsAsync("""
         SELECT grain_key FROM credentials_grain_state
-        WHERE service_id = @service AND state_name = @state AND grain_key LIKE @pattern AND payload IS NOT NULL
+        WHERE service_id = @service AND state_name = @state AND grain_key LIKE @pattern
         """, ("service", serviceId), ("state", ChunkStore.StateName), ("pattern", LikePrefix(prefix)));
 
     private static string LikePrefix(string prefix) =>

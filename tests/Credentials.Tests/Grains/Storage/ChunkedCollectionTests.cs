@@ -130,4 +130,18 @@ public sealed class ChunkedCollectionTests
         Assert.False(reloaded.TryGet("x", out _));
         Assert.Equal(["a", "b", "c", "d"], Enumerable.Range(0, reloaded.Count).Select(i => reloaded[i].EntityId));
     }
+
+    [Fact]
+    public async Task A_new_chunk_is_numbered_past_a_row_that_exists_but_holds_nothing()
+    {
+        _storage.Seed("org-k/issuers/0", ChunkOf((1, "a"), (2, "b")));
+        _storage.Seed<Chunk<Issuer>?>("org-k/issuers/1", null);
+        var collection = new ChunkedCollection<Issuer>("org-k/issuers", i => i.EntityId, _ => 100, maxItemsPerChunk: 2);
+        await collection.LoadAsync(Store);
+
+        collection.Add(Issuer("c"), collection.NextSeq());
+        await Persist(collection);
+
+        Assert.True(_storage.Contains("org-k/issuers/2"));
+    }
 }
