@@ -52,7 +52,7 @@ public static class Extensions
         {
             if (OrleansSetup.IsClientMode(configuration))
             {
-                services.AddSingleton(CredentialsSiloExtensions.StorageFromConfiguration(configuration));
+                services.AddSingleton(CredentialsSiloExtensions.StorageFromConfiguration(configuration, ProcessRole.ApiNode));
             }
             health.AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
         }
