@@ -110,7 +110,7 @@ if [[ -n "$bad" ]]; then log "budget: errors other than 503: $(echo $bad)"; rc=1
 log "2a. fault-writes with silo-1 killed at 8 s"
 bench --label "cluster, silo-1 SIGKILL" --scenarios fault-writes --concurrency 16 --orgs 8 --duration "$FAULT_DURATION" \
     --fault-at 8 --fault-command "kill -9 \$(cat '$DIR/silo-1.pid') && echo killed silo-1" || rc=1
-bash "$REPO_ROOT/deploy/local-cluster.sh" up >>"$DIR/up.log" 2>&1 || { log "could not restart silo-1"; rc=1; }
+LOCAL_CLUSTER_BUILD=0 bash "$REPO_ROOT/deploy/local-cluster.sh" up >>"$DIR/up.log" 2>&1 || { log "could not restart silo-1"; rc=1; }
 
 log "2b. fault-writes with PostgreSQL restarted at 8 s and every 10 s"
 restart_pg="cd '$DIR' && $( [[ $EUID -eq 0 ]] && echo 'runuser -u postgres -- ' )'$PG_BIN/pg_ctl' restart -D '$DIR/pg' -l '$DIR/postgres.log' -m fast -w -t 60 >/dev/null && echo restarted PostgreSQL"

@@ -58,7 +58,7 @@ public static class FaultScenarios
     /// is read back. Fails (after the row is written) on any lost write or any answer other than
     /// 2xx/503, or a connection failure (the API nodes never die in these runs).
     /// </summary>
-    public static async Task<ScenarioResult> FaultWrites(ServiceClient service, BenchOptions o, TimeSpan duration)
+    public static async Task<(ScenarioResult Result, string Report)> FaultWrites(ServiceClient service, BenchOptions o, TimeSpan duration)
     {
         var orgs = new string[o.Orgs];
         for (var i = 0; i < orgs.Length; i++)
@@ -99,11 +99,9 @@ public static class FaultScenarios
             $"{ledger.Acknowledged} acknowledged ({issuers} issuers, {ledger.Acknowledged - issuers} images), **{verification.Lost.Count} lost**, {violations} violations; latency of acknowledged writes");
         var result = new ScenarioResult("fault-writes", detail, o.Concurrency, measured,
             ledger.Answers.Values.Sum(), errors.Values.Sum(), errors, latency);
-        if (verification.Lost.Count > 0 || violations > 0)
-        {
-            throw new FaultRunFailed(result, $"{verification}\n{ledger.Summary()}");
-        }
-        return result;
+        var report = $"fault-writes [{o.Label}]: {ledger.Summary()}\n{verification}\nfaults:\n{string.Join("\n", faults)}";
+        if (verification.Lost.Count > 0 || violations > 0) throw new FaultRunFailed(result, report);
+        return (result, report);
     }
 
     private static async Task<string> RunFaultAsync(string command, WriteLedger ledger)

@@ -93,7 +93,9 @@ namespace Credentials.Bench
                 {
                     try
                     {
-                        Emit(o, await FaultScenarios.FaultWrites(service, o, duration));
+                        var (faultResult, report) = await FaultScenarios.FaultWrites(service, o, duration);
+                        Emit(o, faultResult);
+                        File.AppendAllText(o.OutputPath, $"\n```\n{report}\n```\n");
                     }
                     catch (FaultRunFailed failed)
                     {
@@ -296,7 +298,8 @@ namespace Credentials.Bench
                 $"{Ms(h.PercentileMicros(99))} | {Ms(h.MaxMicros)} | {r.Errors}{Kinds(r)} |\n");
             var directory = Path.GetDirectoryName(Path.GetFullPath(path));
             if (directory is not null) Directory.CreateDirectory(directory);
-            var needsHeader = !File.Exists(path) || !File.ReadAllText(path).Contains("| UTC | backend |", StringComparison.Ordinal);
+            // A header unless the row continues a table (notes may sit between a fault run's rows).
+            var needsHeader = !File.Exists(path) || !File.ReadAllText(path).TrimEnd().Split('\n')[^1].StartsWith('|');
             File.AppendAllText(path, (needsHeader ? "\n" + Header : "") + row, Encoding.UTF8);
         }
 
