@@ -45,12 +45,23 @@ public sealed partial class OrgGrain(ChunkStore store, IBlobStore blobs, TimePro
         _commit = new GroupCommit(store, TakeChanges, OnCommitFailed);
         _platformRow = new SingleRow<PlatformRecord>($"{Org}/platform");
         _tokens = new SingleRow<TokenSet>($"{Org}/tokens");
-        await _platformRow.LoadAsync(store);
-        if (_platformRow.Value is not { } platform) return;
+        try
+        {
+            await _platformRow.LoadAsync(store);
+            if (_platformRow.Value is null) return;
+            await _tokens.LoadAsync(store);
+            WarnIfRepaired("issuers", await _issuers.LoadAsync(store));
+            WarnIfRepaired("images", await _images.LoadAsync(store));
+        }
+        catch (Exception ex) when (StorageFailures.IsStorageFailure(ex))
+        {
+            // The caller gets the activation's exception: ours crosses the wire, a driver's does not.
+            LogStorageFailed(logger, ex, Org);
+            throw new StorageUnavailableException();
+        }
+        var platform = _platformRow.Value;
         _platform = new Platform(platform.Key, platform.Name, platform.Created);
-        await _tokens.LoadAsync(store);
-        await _issuers.LoadAsync(store);
-        await _images.LoadAsync(store);
+        // Reference counts come from every record loaded, those behind a chunk gap included.
         for (var i = 0; i < _images.Count; i++)
         {
             Reference(_images[i].Sha256, +1);
@@ -346,9 +357,28 @@ public sealed partial class OrgGrain(ChunkStore store, IBlobStore blobs, TimePro
     /// <summary>Set when a commit failed: memory may hold what storage refused.</summary>
     private bool _broken;
 
-    /// <summary>After a failed commit nothing is served from memory until the grain has reloaded.</summary>
-    public Task Invoke(IIncomingGrainCallContext context) =>
-        _broken ? Task.FromException(new StorageUnavailableException()) : context.Invoke();
+    /// <summary>
+    /// After a failed commit nothing is served from memory until the grain has reloaded; a storage
+    /// or blob failure leaves the grain as <see cref="StorageUnavailableException"/>.
+    /// </summary>
+    public async Task Invoke(IIncomingGrainCallContext context)
+    {
+        if (_broken) throw new StorageUnavailableException();
+        try
+        {
+            await context.Invoke();
+        }
+        catch (Exception ex) when (StorageFailures.IsStorageFailure(ex))
+        {
+            LogStorageFailed(logger, ex, Org);
+            throw new StorageUnavailableException();
+        }
+    }
+
+    private void WarnIfRepaired(string collection, ChunkLoad load)
+    {
+        if (!load.IsClean) LogChunkRepair(logger, Org, collection, load.Chunks, load.Gaps, load.DroppedItems);
+    }
 
     private void OnCommitFailed(Exception exception)
     {
@@ -357,6 +387,12 @@ public sealed partial class OrgGrain(ChunkStore store, IBlobStore blobs, TimePro
         // Memory holds changes storage did not take: start again from what storage has.
         DeactivateOnIdle();
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Storage unavailable for org {Org}; answered StorageUnavailableException.")]
+    private static partial void LogStorageFailed(ILogger logger, Exception exception, string org);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Org {Org}: {Collection} loaded {Chunks} chunks past {Gaps} gaps in their numbering and dropped {Dropped} duplicate items (the next commit rewrites their chunks).")]
+    private static partial void LogChunkRepair(ILogger logger, string org, string collection, int chunks, int gaps, int dropped);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Commit failed for org {Org}; the grain will reload from storage.")]
     private static partial void LogCommitFailed(ILogger logger, Exception exception, string org);

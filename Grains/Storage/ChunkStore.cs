@@ -15,7 +15,7 @@ namespace Credentials.Grains.Storage;
 /// database) writers from different orgs queue in memory instead of colliding in the database;
 /// each org's next batch keeps growing while it waits, so group commit absorbs the queueing.
 /// </remarks>
-public sealed class ChunkStore(IGrainStorage storage, SemaphoreSlim? writeGate = null)
+public sealed class ChunkStore(IGrainStorage storage, IChunkListing listing, SemaphoreSlim? writeGate = null)
 {
     /// <summary>The state name the provider records as the row's grain type.</summary>
     public const string StateName = "credentials.chunk";
@@ -32,6 +32,9 @@ public sealed class ChunkStore(IGrainStorage storage, SemaphoreSlim? writeGate =
         await Task.Run(() => storage.ReadStateAsync(StateName, GrainId.Create(ChunkGrainType, key), state));
         return state.RecordExists ? (state.State, state.ETag) : (default, null);
     }
+
+    /// <summary>The keys of every row stored under <paramref name="prefix"/>, in no particular order.</summary>
+    public Task<IReadOnlyList<string>> ListAsync(string prefix) => Task.Run(() => listing.ListKeysAsync(prefix));
 
     /// <summary>Writes <paramref name="value"/> if the row still has <paramref name="etag"/>; returns the new etag.</summary>
     public async Task<string?> WriteAsync<T>(string key, T value, string? etag)
@@ -63,4 +66,13 @@ public sealed class ChunkStore(IGrainStorage storage, SemaphoreSlim? writeGate =
         var slash = key.IndexOf('/');
         return slash < 0 ? key : key[..slash];
     }
+}
+
+/// <summary>
+/// Lists the chunk rows that exist under a key prefix. The grain storage provider reads rows by
+/// key only; a collection needs every row, including any stranded behind a gap.
+/// </summary>
+public interface IChunkListing
+{
+    Task<IReadOnlyList<string>> ListKeysAsync(string prefix);
 }

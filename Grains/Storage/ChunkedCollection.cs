@@ -7,8 +7,9 @@ namespace Credentials.Grains.Storage;
 /// <remarks>
 /// New items are appended to the tail chunk; a chunk is sealed once it has taken
 /// <see cref="MaxItemsPerChunk"/> items or about <see cref="MaxBytesPerChunk"/> of them, and a
-/// new tail is opened. Items never move between chunks, so creation order is chunk order, then
-/// order within the chunk. Not thread-safe: the owning grain runs one turn at a time.
+/// new tail is opened, numbered one past the highest chunk row that exists. Items never move
+/// between chunks, so creation order is chunk order, then order within the chunk. Not
+/// thread-safe: the owning grain runs one turn at a time.
 /// </remarks>
 public sealed class ChunkedCollection<T>(string keyPrefix, Func<T, string> keyOf, Func<T, int> sizeOf, int maxItemsPerChunk = ChunkedCollection<T>.MaxItemsPerChunk)
     where T : class
@@ -16,15 +17,18 @@ public sealed class ChunkedCollection<T>(string keyPrefix, Func<T, string> keyOf
     public const int MaxItemsPerChunk = 128;
     public const int MaxBytesPerChunk = 256 * 1024;
 
+    // In storage order; an entry names its chunk by position here, a row by the chunk's number.
     private readonly List<ChunkSlot> _chunks = [];
     private readonly Dictionary<string, Entry> _byKey = new(StringComparer.Ordinal);
     // Creation order across the whole collection; removal is a memmove of references, cheap next
     // to the database write every removal waits for.
     private readonly List<Entry> _ordered = [];
     private readonly SortedSet<int> _dirty = [];
+    private long _highWater;
 
     public int Count => _ordered.Count;
-    public long HighWater => _chunks.Count == 0 ? 0 : _chunks[^1].HighWater;
+    /// <summary>The highest sequence number ever handed out, over every chunk loaded or added.</summary>
+    public long HighWater => _highWater;
     public bool HasChanges => _dirty.Count > 0;
 
     public T this[int index] => _ordered[index].Value;
@@ -54,17 +58,20 @@ public sealed class ChunkedCollection<T>(string keyPrefix, Func<T, string> keyOf
         var size = sizeOf(value);
         if (_chunks.Count == 0 || _chunks[^1].IsFull)
         {
-            _chunks.Add(new ChunkSlot(_chunks.Count, HighWater, etag: null, maxItemsPerChunk));
+            // One past the highest row that exists, so a new chunk never lands on an orphan row.
+            var number = _chunks.Count == 0 ? 0 : _chunks[^1].Number + 1;
+            _chunks.Add(new ChunkSlot(_chunks.Count, number, _highWater, etag: null, maxItemsPerChunk));
         }
         var tail = _chunks[^1];
-        var entry = new Entry(seq, value, tail.Index);
+        var entry = new Entry(seq, value, tail.Position);
         tail.Items.Add(entry);
         tail.Appended++;
         tail.Bytes += size;
         tail.HighWater = Math.Max(tail.HighWater, seq);
+        _highWater = Math.Max(_highWater, seq);
         _byKey.Add(keyOf(value), entry);
         _ordered.Add(entry);
-        _dirty.Add(tail.Index);
+        _dirty.Add(tail.Position);
     }
 
     public void Replace(string key, T value)
@@ -97,23 +104,52 @@ public sealed class ChunkedCollection<T>(string keyPrefix, Func<T, string> keyOf
         throw new InvalidOperationException("Entry not in order index.");
     }
 
-    /// <summary>Loads every chunk of the collection; chunks are numbered densely from 0.</summary>
-    public async Task LoadAsync(ChunkStore store)
+    /// <summary>
+    /// Loads every chunk row stored under the collection's prefix, in chunk-number order, whether
+    /// or not the numbers are dense. A gap (a chunk whose write failed while a later one was
+    /// written) is stepped over; an item whose key or sequence number an earlier chunk already
+    /// holds is dropped, and its chunk is marked changed so the next commit rewrites it without it.
+    /// </summary>
+    public async Task<ChunkLoad> LoadAsync(ChunkStore store)
     {
-        for (var index = 0; ; index++)
+        var numbers = new SortedSet<int>();
+        foreach (var key in await store.ListAsync(keyPrefix + "/"))
         {
-            var (chunk, etag) = await store.ReadAsync<Chunk<T>>(ChunkKey(index));
-            if (etag is null || chunk is null) break;
-            var slot = new ChunkSlot(index, chunk.HighWater, etag, maxItemsPerChunk) { Appended = maxItemsPerChunk };
+            if (ChunkNumber(key) is { } number) numbers.Add(number);
+        }
+        var seqs = new HashSet<long>();
+        var gaps = 0;
+        var dropped = 0;
+        var expected = 0;
+        var sorted = true;
+        foreach (var number in numbers)
+        {
+            var (chunk, etag) = await store.ReadAsync<Chunk<T>>(ChunkKey(number));
+            if (etag is null || chunk is null) continue;
+            if (number != expected) gaps++;
+            expected = number + 1;
+            var slot = new ChunkSlot(_chunks.Count, number, chunk.HighWater, etag, maxItemsPerChunk) { Appended = maxItemsPerChunk };
             _chunks.Add(slot);
+            _highWater = Math.Max(_highWater, chunk.HighWater);
             foreach (var item in chunk.Items)
             {
-                var entry = new Entry(item.Seq, item.Value, index);
+                _highWater = Math.Max(_highWater, item.Seq);
+                var key = keyOf(item.Value);
+                if (_byKey.ContainsKey(key) || !seqs.Add(item.Seq))
+                {
+                    dropped++;
+                    _dirty.Add(slot.Position);
+                    continue;
+                }
+                var entry = new Entry(item.Seq, item.Value, slot.Position);
+                _byKey.Add(key, entry);
                 slot.Items.Add(entry);
-                _byKey.Add(keyOf(item.Value), entry);
+                if (_ordered.Count > 0 && _ordered[^1].Seq > entry.Seq) sorted = false;
                 _ordered.Add(entry);
             }
         }
+        // Creation order is sequence order; rows written behind a gap may hold older numbers.
+        if (!sorted) _ordered.Sort((a, b) => a.Seq.CompareTo(b.Seq));
         // Only the tail takes new items; after a restart it may take more until it is full.
         if (_chunks.Count > 0)
         {
@@ -121,7 +157,14 @@ public sealed class ChunkedCollection<T>(string keyPrefix, Func<T, string> keyOf
             tail.Appended = tail.Items.Count;
             tail.Bytes = tail.Items.Sum(e => sizeOf(e.Value));
         }
+        return new ChunkLoad(_chunks.Count, gaps, dropped);
     }
+
+    private int? ChunkNumber(string key) =>
+        key.Length > keyPrefix.Length + 1 && key.StartsWith(keyPrefix + "/", StringComparison.Ordinal)
+            && int.TryParse(key.AsSpan(keyPrefix.Length + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var number)
+            ? number
+            : null;
 
     /// <summary>
     /// Takes an immutable snapshot of every changed chunk, in ascending chunk order, and clears the
@@ -141,7 +184,7 @@ public sealed class ChunkedCollection<T>(string keyPrefix, Func<T, string> keyOf
         return pending;
     }
 
-    private string ChunkKey(int index) => $"{keyPrefix}/{index}";
+    private string ChunkKey(int number) => $"{keyPrefix}/{number}";
 
     /// <summary>Items matching <paramref name="predicate"/>, in creation order.</summary>
     public IEnumerable<T> Where(Func<T, bool> predicate)
@@ -158,7 +201,7 @@ public sealed class ChunkedCollection<T>(string keyPrefix, Func<T, string> keyOf
         public async Task WriteAsync(ChunkStore store)
         {
             var slot = owner._chunks[index];
-            slot.ETag = await store.WriteAsync(owner.ChunkKey(index), snapshot, slot.ETag);
+            slot.ETag = await store.WriteAsync(owner.ChunkKey(slot.Number), snapshot, slot.ETag);
         }
     }
 
@@ -169,9 +212,11 @@ public sealed class ChunkedCollection<T>(string keyPrefix, Func<T, string> keyOf
         public int Chunk { get; } = chunk;
     }
 
-    private sealed class ChunkSlot(int index, long highWater, string? etag, int capacity)
+    private sealed class ChunkSlot(int position, int number, long highWater, string? etag, int capacity)
     {
-        public int Index { get; } = index;
+        public int Position { get; } = position;
+        /// <summary>The chunk's row number: dense from 0, unless an earlier failure left a gap.</summary>
+        public int Number { get; } = number;
         public long HighWater { get; set; } = highWater;
         public string? ETag { get; set; } = etag;
         public List<Entry> Items { get; } = [];
@@ -179,6 +224,12 @@ public sealed class ChunkedCollection<T>(string keyPrefix, Func<T, string> keyOf
         public int Bytes { get; set; }
         public bool IsFull => Appended >= capacity || Bytes >= MaxBytesPerChunk;
     }
+}
+
+/// <summary>What a load found: chunks read, gaps stepped over, duplicate items dropped.</summary>
+public readonly record struct ChunkLoad(int Chunks, int Gaps, int DroppedItems)
+{
+    public bool IsClean => Gaps == 0 && DroppedItems == 0;
 }
 
 /// <summary>One row to write as part of a group commit.</summary>

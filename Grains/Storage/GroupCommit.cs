@@ -48,6 +48,13 @@ public sealed class GroupCommit(ChunkStore store, Func<List<IPendingWrite>> take
                 // Memory is now ahead of storage: refuse this batch and let the owner reload.
                 _broken = ex;
                 batch.SetException(new StorageUnavailableException());
+                // A batch queued meanwhile is refused unwritten: it may hold a chunk opened after one
+                // this batch failed to write, and a row written past a missing one would be an orphan.
+                if (_next is { } queued)
+                {
+                    _next = null;
+                    queued.SetException(new StorageUnavailableException());
+                }
                 onFailure(ex);
             }
         }

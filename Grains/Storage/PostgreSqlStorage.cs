@@ -36,6 +36,10 @@ public sealed class PostgreSqlStorage(string connectionString) : StorageBackend(
             modified_on timestamptz NOT NULL,
             PRIMARY KEY (service_id, state_name, grain_n0, grain_n1, grain_key)
         );
+        -- Listing an org's chunks is a prefix match on grain_key; pattern_ops makes it an index range
+        -- whatever the database's collation.
+        CREATE INDEX IF NOT EXISTS credentials_grain_state_key_prefix
+            ON credentials_grain_state (service_id, state_name, grain_key varchar_pattern_ops);
         """;
 
     private const string KeyMatch = """
@@ -73,6 +77,14 @@ public sealed class PostgreSqlStorage(string connectionString) : StorageBackend(
             SELECT COALESCE((SELECT version FROM cleared), CAST(@GrainStateVersion AS integer)) AS "NewGrainStateVersion";
             """,
     };
+
+    protected override Task<IReadOnlyList<string>> ListChunkKeysAsync(string serviceId, string prefix) => ReadStringsAsync("""
+        SELECT grain_key FROM credentials_grain_state
+        WHERE service_id = @service AND state_name = @state AND grain_key LIKE @pattern AND payload IS NOT NULL
+        """, ("service", serviceId), ("state", ChunkStore.StateName), ("pattern", LikePrefix(prefix)));
+
+    private static string LikePrefix(string prefix) =>
+        prefix.Replace(@"\", @"\\", StringComparison.Ordinal).Replace("%", @"\%", StringComparison.Ordinal).Replace("_", @"\_", StringComparison.Ordinal) + "%";
 
     public override async Task EnsureSchemaAsync(CancellationToken cancellationToken)
     {

@@ -90,6 +90,13 @@ public sealed class SqliteStorage(string connectionString) : StorageBackend(conn
             """,
     };
 
+    // Keys compare byte-wise (BINARY collation), so a prefix is a primary-key range.
+    protected override Task<IReadOnlyList<string>> ListChunkKeysAsync(string serviceId, string prefix) => ReadStringsAsync("""
+        SELECT grain_key FROM credentials_grain_state
+        WHERE service_id = @service AND state_name = @state AND grain_n0 = 0 AND grain_n1 = 0
+          AND grain_key >= @low AND grain_key < @high AND payload IS NOT NULL
+        """, ("service", serviceId), ("state", ChunkStore.StateName), ("low", prefix), ("high", prefix[..^1] + (char)(prefix[^1] + 1)));
+
     public override async Task EnsureSchemaAsync(CancellationToken cancellationToken)
     {
         await using var connection = new SqliteConnection(ConnectionString);

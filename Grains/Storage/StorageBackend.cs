@@ -23,6 +23,31 @@ public abstract class StorageBackend(string connectionString)
 
     public abstract Task EnsureSchemaAsync(CancellationToken cancellationToken);
 
+    /// <summary>The chunk rows of one service (the Orleans service id the storage provider writes under).</summary>
+    public IChunkListing ChunkListing(string serviceId) => new Listing(this, serviceId);
+
+    /// <summary>Keys of the service's chunk rows that start with <paramref name="prefix"/>; one indexed range read.</summary>
+    protected abstract Task<IReadOnlyList<string>> ListChunkKeysAsync(string serviceId, string prefix);
+
+    private sealed class Listing(StorageBackend backend, string serviceId) : IChunkListing
+    {
+        public Task<IReadOnlyList<string>> ListKeysAsync(string prefix) => backend.ListChunkKeysAsync(serviceId, prefix);
+    }
+
+    /// <summary>Runs a query that answers one string column.</summary>
+    protected async Task<IReadOnlyList<string>> ReadStringsAsync(string sql, params (string Name, object Value)[] parameters)
+    {
+        await using var connection = CreateConnection();
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        foreach (var (name, value) in parameters) AddParameter(command, name, value);
+        var keys = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync()) keys.Add(reader.GetString(0));
+        return keys;
+    }
+
     /// <summary>Readiness: the database answers a trivial query.</summary>
     public async Task PingAsync(CancellationToken cancellationToken)
     {
@@ -57,7 +82,7 @@ public abstract class StorageBackend(string connectionString)
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    private static void AddParameter(DbCommand command, string name, string value)
+    private static void AddParameter(DbCommand command, string name, object value)
     {
         var parameter = command.CreateParameter();
         parameter.ParameterName = name;

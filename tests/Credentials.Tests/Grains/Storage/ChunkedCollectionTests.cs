@@ -6,7 +6,7 @@ namespace Credentials.Tests.Grains.Storage;
 public sealed class ChunkedCollectionTests
 {
     private readonly FakeGrainStorage _storage = new();
-    private ChunkStore Store => new(_storage);
+    private ChunkStore Store => _storage.Store();
 
     private static ChunkedCollection<Issuer> NewCollection() =>
         new("org-a/issuers", i => i.EntityId, i => i.Name.Length * 2 + 64);
@@ -76,5 +76,58 @@ public sealed class ChunkedCollectionTests
         // Four items fill a chunk by bytes, so ten items take three chunks.
         Assert.Equal(3, collection.TakeChanges().Count);
         await Task.CompletedTask;
+    }
+
+    private static Chunk<Issuer> ChunkOf(params (long Seq, string Id)[] items) =>
+        new(items.Max(i => i.Seq), items.Select(i => new ChunkItem<Issuer>(i.Seq, Issuer(i.Id))).ToArray());
+
+    [Fact]
+    public async Task Activation_loads_every_chunk_row_past_a_gap_and_a_new_chunk_lands_past_the_orphan()
+    {
+        // Chunk 1 is missing; chunk 2 was written by a batch that should have been refused.
+        _storage.Seed("org-g/issuers/0", ChunkOf((1, "a"), (2, "b")));
+        _storage.Seed("org-g/issuers/2", ChunkOf((5, "e")));
+        var collection = new ChunkedCollection<Issuer>("org-g/issuers", i => i.EntityId, _ => 100, maxItemsPerChunk: 2);
+
+        var load = await collection.LoadAsync(Store);
+
+        Assert.Equal(new ChunkLoad(2, 1, 0), load);
+        Assert.Equal(["a", "b", "e"], Enumerable.Range(0, collection.Count).Select(i => collection[i].EntityId));
+        Assert.Equal(6, collection.NextSeq());
+
+        // The orphan is the tail now: it takes one more item, then a new chunk opens at 3, not on 2.
+        collection.Add(Issuer("f"), collection.NextSeq());
+        collection.Add(Issuer("g"), collection.NextSeq());
+        await Persist(collection);
+        Assert.True(_storage.Contains("org-g/issuers/3"));
+        Assert.False(_storage.Contains("org-g/issuers/1"));
+
+        var reloaded = new ChunkedCollection<Issuer>("org-g/issuers", i => i.EntityId, _ => 100, maxItemsPerChunk: 2);
+        await reloaded.LoadAsync(Store);
+        Assert.Equal(["a", "b", "e", "f", "g"], Enumerable.Range(0, reloaded.Count).Select(i => reloaded[i].EntityId));
+    }
+
+    [Fact]
+    public async Task Items_behind_a_gap_are_ordered_by_sequence_and_a_duplicate_is_dropped_and_rewritten_away()
+    {
+        // An orphan chunk 2 written before chunk 1 was reopened: it holds an older number (4) and a
+        // key chunk 1 also holds (x).
+        _storage.Seed("org-h/issuers/0", ChunkOf((1, "a"), (2, "b")));
+        _storage.Seed("org-h/issuers/1", ChunkOf((3, "c"), (5, "x")));
+        _storage.Seed("org-h/issuers/2", ChunkOf((4, "d"), (6, "x")));
+        var collection = new ChunkedCollection<Issuer>("org-h/issuers", i => i.EntityId, _ => 100, maxItemsPerChunk: 2);
+
+        var load = await collection.LoadAsync(Store);
+
+        Assert.Equal(new ChunkLoad(3, 0, 1), load);
+        Assert.Equal(["a", "b", "c", "d", "x"], Enumerable.Range(0, collection.Count).Select(i => collection[i].EntityId));
+        Assert.Equal(7, collection.NextSeq());
+        collection.Remove("x");
+        await Persist(collection);
+
+        var reloaded = new ChunkedCollection<Issuer>("org-h/issuers", i => i.EntityId, _ => 100, maxItemsPerChunk: 2);
+        Assert.True((await reloaded.LoadAsync(Store)).IsClean);
+        Assert.False(reloaded.TryGet("x", out _));
+        Assert.Equal(["a", "b", "c", "d"], Enumerable.Range(0, reloaded.Count).Select(i => reloaded[i].EntityId));
     }
 }

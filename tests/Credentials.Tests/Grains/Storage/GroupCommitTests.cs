@@ -18,7 +18,7 @@ public sealed class GroupCommitTests
     {
         var row = new RowWrite("org-a/platform");
         var pending = 0;
-        var commit = new GroupCommit(new ChunkStore(_storage), () =>
+        var commit = new GroupCommit(_storage.Store(), () =>
         {
             var writes = pending > 0 ? new List<IPendingWrite> { row } : [];
             pending = 0;
@@ -40,7 +40,7 @@ public sealed class GroupCommitTests
     public async Task A_failed_batch_is_refused_and_nothing_is_acknowledged_until_reload()
     {
         Exception? reported = null;
-        var commit = new GroupCommit(new ChunkStore(_storage), () => [new RowWrite("org-b/platform")], ex => reported = ex);
+        var commit = new GroupCommit(_storage.Store(), () => [new RowWrite("org-b/platform")], ex => reported = ex);
         _storage.Failing = true;
 
         await Assert.ThrowsAsync<StorageUnavailableException>(commit.CommitAsync);
@@ -50,4 +50,47 @@ public sealed class GroupCommitTests
         await Assert.ThrowsAsync<StorageUnavailableException>(commit.CommitAsync);
         Assert.Equal(0, _storage.Writes);
     }
+
+    [Fact]
+    public async Task A_batch_queued_behind_a_failed_one_is_refused_unwritten_and_every_acknowledged_item_survives_reload()
+    {
+        // Two items per chunk: chunk 0 holds a and b, acknowledged before the failure.
+        var issuers = Collection();
+        var commit = new GroupCommit(_storage.Store(), () => [.. issuers.TakeChanges()], _ => { });
+        issuers.Add(Issuer("a"), issuers.NextSeq());
+        issuers.Add(Issuer("b"), issuers.NextSeq());
+        await commit.CommitAsync();
+
+        // Batch A opens chunk 1 (c, d) and its write is held, then fails.
+        var held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _storage.BeforeWrite = async key =>
+        {
+            if (key != "org-c/issuers/1") return;
+            held.SetResult();
+            await release.Task;
+            throw new TimeoutException("the database did not answer");
+        };
+        issuers.Add(Issuer("c"), issuers.NextSeq());
+        issuers.Add(Issuer("d"), issuers.NextSeq());
+        var batchA = commit.CommitAsync();
+        await held.Task.WaitAsync(TimeSpan.FromSeconds(10));
+
+        // Batch B joins while A is in flight: it would write chunk 2 (e) past the missing chunk 1.
+        issuers.Add(Issuer("e"), issuers.NextSeq());
+        var batchB = commit.CommitAsync();
+        release.SetResult();
+
+        await Assert.ThrowsAsync<StorageUnavailableException>(() => batchA);
+        await Assert.ThrowsAsync<StorageUnavailableException>(() => batchB);
+        Assert.False(_storage.Contains("org-c/issuers/2"));
+
+        var reloaded = Collection();
+        await reloaded.LoadAsync(_storage.Store());
+        Assert.Equal(["a", "b"], Enumerable.Range(0, reloaded.Count).Select(i => reloaded[i].EntityId));
+    }
+
+    private static ChunkedCollection<Issuer> Collection() => new("org-c/issuers", i => i.EntityId, _ => 100, maxItemsPerChunk: 2);
+
+    private static Issuer Issuer(string id) => new(id, "Issuer " + id, null, null, null, null, new Dictionary<string, string>());
 }
