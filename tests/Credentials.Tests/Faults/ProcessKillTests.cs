@@ -17,7 +17,7 @@ public sealed class ProcessKillTests(ITestOutputHelper output)
         WriteLedger? ledger = null;
         try
         {
-            await FaultRun.WithDeadline(TimeSpan.FromSeconds(150), async () =>
+            await FaultRun.WithDeadline(TimeSpan.FromSeconds(240), async () =>
             {
                 await service.StartAsync(TimeSpan.FromSeconds(60));
                 using var admin = new HttpClient { BaseAddress = service.BaseAddress };

@@ -289,8 +289,9 @@ public sealed class WriteLedger : IAsyncDisposable
             if (failure is not null)
             {
                 _failures.Enqueue(new Failure(org, failure, started, Now, violation));
-                // Back off a little, as a client would; a dead process refuses connections at once.
-                try { await Task.Delay(20, stop); } catch (OperationCanceledException) { break; }
+                // Back off as a client would: a little after a 503, more after a refused connection
+                // (a dead process refuses at once, and a tight loop would slow its restart).
+                try { await Task.Delay(failure.StartsWith('5') || failure == "429" ? 20 : 200, stop); } catch (OperationCanceledException) { break; }
             }
         }
     }
