@@ -318,9 +318,10 @@ run_backend() {
 
     if grep -qE '^(fail|crit)' "$logf"; then
         log "[$backend] the service logged errors:"
-        grep -E -A3 '^(fail|crit)' "$logf" | head -n 40 >&2
+        # head closes the pipe early: under pipefail grep's SIGPIPE would end the script.
+        grep -E -A3 '^(fail|crit)' "$logf" | head -n 40 >&2 || true
         { echo; echo "[$backend] the service logged errors (first lines):"; echo '```'
-          grep -E -A3 '^(fail|crit)' "$logf" | head -n 20; echo '```'; } >> "$OUT"
+          grep -E -A3 '^(fail|crit)' "$logf" | head -n 20 || true; echo '```'; } >> "$OUT"
     fi
     stop_api
     (( rc == 0 )) || die "[$backend] the bench failed (exit $rc); service log: $(tail -n 20 "$logf")"
