@@ -51,7 +51,7 @@ public static class Extensions
         {
             if (OrleansSetup.IsClientMode(configuration))
             {
-                services.AddSingleton(CredentialsSiloExtensions.StorageFromConfiguration(configuration));
+                services.AddSingleton(CredentialsSiloExtensions.StorageFromConfiguration(configuration, ProcessRole.ApiNode));
             }
             health.AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
         }

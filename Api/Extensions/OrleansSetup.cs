@@ -23,13 +23,13 @@ public static class OrleansSetup
             builder.Services.Configure<HostOptions>(options => options.ServicesStartConcurrently = true);
             builder.UseOrleansClient(client =>
             {
-                ConfigureClient(client, configuration);
+                ConfigureClient(client, configuration, ProcessRole.ApiNode);
                 client.UseConnectionRetryFilter<RetryClusterConnection>();
             });
             return;
         }
 
-        var storage = CredentialsSiloExtensions.StorageFromConfiguration(configuration);
+        var storage = CredentialsSiloExtensions.StorageFromConfiguration(configuration, ProcessRole.Embedded);
         builder.Services.AddSingleton(storage);
         builder.UseOrleans(silo =>
         {
@@ -41,8 +41,9 @@ public static class OrleansSetup
 
     /// <summary>
     /// A client of the cluster this configuration describes: in client mode the cluster's gateways,
-    /// otherwise the embedded service's co-hosted silo (what operator commands use).
+    /// otherwise the embedded service's co-hosted silo (what operator commands use). The role picks
+    /// the process's share of PostgreSQL connections.
     /// </summary>
-    public static void ConfigureClient(IClientBuilder client, IConfiguration configuration) =>
-        client.UseCredentialsClustering(configuration, clusterRole: IsClientMode(configuration));
+    public static void ConfigureClient(IClientBuilder client, IConfiguration configuration, ProcessRole role = ProcessRole.Command) =>
+        client.UseCredentialsClustering(configuration, clusterRole: IsClientMode(configuration), role);
 }

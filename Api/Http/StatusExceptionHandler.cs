@@ -1,8 +1,10 @@
-using System.Data.Common;
 using Credentials.Grains;
+using Credentials.Grains.Storage;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
+using Orleans.Networking.Shared;
 using Orleans.Runtime;
+using Orleans.Runtime.Messaging;
 
 namespace Credentials.Api.Http;
 
@@ -39,12 +41,17 @@ public sealed partial class StatusExceptionHandler(IProblemDetailsService proble
         BadHttpRequestException bad => (bad.StatusCode, "Bad Request", bad.StatusCode == 413
             ? "The request body is too large."
             : "The request could not be read."),
-        StorageUnavailableException or DbException or TimeoutException or SiloUnavailableException
-            or OrleansMessageRejectionException
-            => (503, "Service Unavailable", "A dependency is unavailable; retry later."),
+        // The grain's answer for a store it cannot reach, the API's own blob-store calls (driver,
+        // pool-wait and I/O errors), and the cluster being out of reach.
+        StorageUnavailableException or OrleansMessageRejectionException or ConnectionFailedException
+            or GatewayTooBusyException or SocketConnectionException or ClientNotAvailableException
+            => Unavailable,
+        _ when StorageFailures.IsStorageFailure(exception) => Unavailable,
         OrleansException { InnerException: { } inner } => Classify(inner),
         _ => (500, "Internal Server Error", "An unexpected error occurred."),
     };
+
+    private static readonly (int, string, string) Unavailable = (503, "Service Unavailable", "A dependency is unavailable; retry later.");
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Answered 503: a dependency is unavailable ({ExceptionType}).")]
     private static partial void LogUnavailable(ILogger logger, string exceptionType);

@@ -11,7 +11,7 @@ public static class BlobStores
     /// </summary>
     public static IBlobStore For(StorageBackend backend, string serviceId) => backend switch
     {
-        PostgreSqlStorage => new PostgreSqlBlobStore(backend.ConnectionString, serviceId),
+        PostgreSqlStorage postgres => new PostgreSqlBlobStore(postgres.BlobConnectionString, serviceId),
         SqliteStorage { DataDirectory: { } directory } => new FileBlobStore(Path.Combine(directory, "blobs", SafeSegment(serviceId))),
         _ => throw new NotSupportedException($"No blob store for {backend.Name}."),
     };

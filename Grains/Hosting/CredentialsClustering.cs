@@ -17,7 +17,8 @@ public static class CredentialsClustering
     public static ISiloBuilder UseCredentialsClustering(this ISiloBuilder silo, IConfiguration configuration, bool clusterRole)
     {
         var settings = ClusteringSettings.From(configuration);
-        var postgres = configuration.GetConnectionString("PostgreSql");
+        // The same string as grain state's, so membership shares the process's state pool.
+        var postgres = ConnectionBudget.StateConnectionString(configuration, clusterRole ? ProcessRole.Silo : ProcessRole.Embedded);
         if (settings.Resolve(clusterRole, postgres) == ClusteringKind.AdoNet)
         {
             silo.Configure<ClusterOptions>(options =>
@@ -56,11 +57,12 @@ public static class CredentialsClustering
     /// <summary>
     /// A client uses <c>Orleans:Gateways</c> when set (a fixed list, for tests), else the membership
     /// table's active gateways (AdoNet), else the co-hosted silo's gateway on localhost.
+    /// <paramref name="role"/> picks the connection budget: an API node's or an operator command's.
     /// </summary>
-    public static IClientBuilder UseCredentialsClustering(this IClientBuilder client, IConfiguration configuration, bool clusterRole)
+    public static IClientBuilder UseCredentialsClustering(this IClientBuilder client, IConfiguration configuration, bool clusterRole, ProcessRole role = ProcessRole.ApiNode)
     {
         var settings = ClusteringSettings.From(configuration);
-        var postgres = configuration.GetConnectionString("PostgreSql");
+        var postgres = ConnectionBudget.StateConnectionString(configuration, role);
         client.Configure<ClusterOptions>(options =>
         {
             options.ClusterId = settings.ClusterId;

@@ -16,13 +16,18 @@ public static partial class CredentialsSiloExtensions
 
     /// <summary>
     /// Picks the storage backend from configuration: PostgreSQL when
-    /// <c>ConnectionStrings:PostgreSql</c> is set, else SQLite under <c>Storage:DataDirectory</c>
-    /// (default <c>./data</c>). The one switch between the embedded default and a cluster.
+    /// <c>ConnectionStrings:PostgreSql</c> is set, with this role's connection budget applied, else
+    /// SQLite under <c>Storage:DataDirectory</c> (default <c>./data</c>). The one switch between the
+    /// embedded default and a cluster.
     /// </summary>
-    public static StorageBackend StorageFromConfiguration(IConfiguration configuration)
+    public static StorageBackend StorageFromConfiguration(IConfiguration configuration, ProcessRole role)
     {
         var postgres = configuration.GetConnectionString("PostgreSql");
-        if (!string.IsNullOrWhiteSpace(postgres)) return new PostgreSqlStorage(postgres);
+        if (!string.IsNullOrWhiteSpace(postgres))
+        {
+            var budget = ConnectionBudget.From(configuration, role);
+            return new PostgreSqlStorage(budget.State(postgres)) { BlobConnectionString = budget.Blobs(postgres) };
+        }
         return SqliteStorage.InDirectory(DataDirectory(configuration));
     }
 

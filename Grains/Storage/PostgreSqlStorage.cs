@@ -16,6 +16,9 @@ public sealed class PostgreSqlStorage(string connectionString) : StorageBackend(
 
     public override DbConnection CreateConnection() => new NpgsqlConnection(ConnectionString);
 
+    /// <summary>The blob store's connection string: its own pool (<c>Storage:BlobMaxPoolSize</c>).</summary>
+    public string BlobConnectionString { get; init; } = connectionString;
+
     // Every silo runs this at start-up; the advisory lock keeps concurrent starts from racing on DDL.
     private const string Schema = """
         SELECT pg_advisory_xact_lock(7461827364);

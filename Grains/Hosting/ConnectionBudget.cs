@@ -1,0 +1,93 @@
+using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Configuration;
+using Npgsql;
+
+namespace Credentials.Grains.Hosting;
+
+/// <summary>What a process is, for its share of the database's connections.</summary>
+public enum ProcessRole
+{
+    /// <summary>The silo host: grain state, membership, blob lookups of the org grains.</summary>
+    Silo,
+
+    /// <summary>The API in client mode: membership (gateways) and readiness, and the blob store for uploads and media.</summary>
+    ApiNode,
+
+    /// <summary>The API co-hosting a silo (the embedded default): both of the above in one process.</summary>
+    Embedded,
+
+    /// <summary>An operator command joining the cluster as a client: reads the gateways once.</summary>
+    Command,
+}
+
+/// <summary>
+/// Section <c>Storage</c>: how many PostgreSQL connections this process may hold. Npgsql pools per
+/// connection string and defaults to 100 per pool, so without a budget a handful of processes can
+/// exhaust the server (53300, too many clients). Every connection string the process uses comes
+/// from here: grain state, membership and readiness share one pool (the same string), the blob
+/// store has its own, so blob traffic cannot starve state writes. The sum over every process must
+/// stay below the server's <c>max_connections</c> (docs/operations.md, "Connection budget").
+/// </summary>
+public sealed class ConnectionBudget
+{
+    /// <summary>Connections in the state pool (grain state, membership, readiness). Unset: the role's default.</summary>
+    [Range(1, 1000)]
+    public int? MaxPoolSize { get; set; }
+
+    /// <summary>Connections in the blob store's pool. Unset: the role's default.</summary>
+    [Range(1, 1000)]
+    public int? BlobMaxPoolSize { get; set; }
+
+    /// <summary>
+    /// How long opening a connection may take, waiting for a free one in the pool included. Short, so
+    /// a request meets an exhausted pool with a quick 503 rather than hanging.
+    /// </summary>
+    [Range(1, 300)]
+    public int ConnectionTimeoutSeconds { get; set; } = 5;
+
+    /// <summary>The pools each role opens unless configured: (state, blobs).</summary>
+    public static (int State, int Blobs) Defaults(ProcessRole role) => role switch
+    {
+        ProcessRole.Silo => (8, 2),
+        ProcessRole.ApiNode => (2, 4),
+        ProcessRole.Embedded => (8, 4),
+        _ => (2, 1),
+    };
+
+    public ProcessRole Role { get; private set; }
+
+    public int StatePoolSize => MaxPoolSize ?? Defaults(Role).State;
+    public int BlobPoolSize => BlobMaxPoolSize ?? Defaults(Role).Blobs;
+
+    public static ConnectionBudget From(IConfiguration configuration, ProcessRole role)
+    {
+        var budget = configuration.GetSection("Storage").Get<ConnectionBudget>() ?? new ConnectionBudget();
+        var errors = new List<ValidationResult>();
+        if (!Validator.TryValidateObject(budget, new ValidationContext(budget), errors, validateAllProperties: true))
+        {
+            throw new InvalidOperationException("Invalid Storage settings: " + string.Join("; ", errors.Select(e => e.ErrorMessage)));
+        }
+        budget.Role = role;
+        return budget;
+    }
+
+    /// <summary><c>ConnectionStrings:PostgreSql</c> with the state pool applied, or null when PostgreSQL is not configured.</summary>
+    public static string? StateConnectionString(IConfiguration configuration, ProcessRole role) =>
+        configuration.GetConnectionString("PostgreSql") is { } postgres && !string.IsNullOrWhiteSpace(postgres)
+            ? From(configuration, role).State(postgres)
+            : null;
+
+    /// <summary>The connection string for grain state, membership and readiness: one pool per process.</summary>
+    public string State(string connectionString) => Apply(connectionString, StatePoolSize);
+
+    /// <summary>The connection string for the blob store's own pool.</summary>
+    public string Blobs(string connectionString) => Apply(connectionString, BlobPoolSize);
+
+    // These settings win over the same keys in the connection string: the budget is set in one place.
+    private string Apply(string connectionString, int poolSize) => new NpgsqlConnectionStringBuilder(connectionString)
+    {
+        MaxPoolSize = poolSize,
+        MinPoolSize = 0,
+        Timeout = ConnectionTimeoutSeconds,
+    }.ConnectionString;
+}
