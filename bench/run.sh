@@ -15,7 +15,10 @@
 #   --concurrency N     requests in flight (default 64)
 #   --scenarios LIST    default: ceiling,read-list,read-search,image-search,write-create,write-create-20,svg-inspection
 #                       (the ceiling runs only with the first backend; image-search gives three rows:
-#                       image-upload, image-search-rare, image-search-common)
+#                       image-upload, image-search-rare, image-search-common); also upload, media-get,
+#                       fault-writes (see bench/README.md). With --start-postgres, the bench's
+#                       environment has BENCH_PG_RESTART: `bash "$BENCH_PG_RESTART" fast|immediate`
+#                       restarts that server (bench/faults.sh passes it as --fault-command)
 #   --out FILE          results file (default bench/results/<UTC timestamp>.md)
 #
 # Everything listens on 127.0.0.1 only; every process this script starts is stopped on exit.
@@ -57,7 +60,7 @@ while [[ $# -gt 0 ]]; do
         --scenarios) SCENARIOS="${2:?}"; shift 2 ;;
         --out) OUT="${2:?}"; shift 2 ;;
         --) shift; EXTRA=("$@"); break ;;
-        -h|--help) sed -n '2,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,24p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) die "unknown option $1 (try --help)" ;;
     esac
 done
@@ -188,6 +191,16 @@ EOF
         sleep 0.5
     done
     as_pg "$PG_BIN/createdb" -h "$PG_TMP" -p "$port" -U postgres credentials_bench
+    # For fault runs (--fault-command 'bash "$BENCH_PG_RESTART" fast|immediate'): restart this server.
+    cat >"$RUN_TMP/pg-restart.sh" <<EOF
+#!/usr/bin/env bash
+set -euo pipefail
+cd "$PG_TMP"
+run() { if [[ \$EUID -eq 0 ]]; then runuser -u postgres -- "\$@"; else "\$@"; fi; }
+run "$PG_BIN/pg_ctl" restart -D "$PG_TMP/data" -l "$PG_TMP/server.log" -m "\${1:-fast}" -w -t 60 >/dev/null
+echo "PostgreSQL restarted (\${1:-fast})"
+EOF
+    export BENCH_PG_RESTART="$RUN_TMP/pg-restart.sh"
     POSTGRES_CONN="Host=127.0.0.1;Port=$port;Database=credentials_bench;Username=postgres;Password=$password;Pooling=true"
 }
 
@@ -305,9 +318,10 @@ run_backend() {
 
     if grep -qE '^(fail|crit)' "$logf"; then
         log "[$backend] the service logged errors:"
-        grep -E -A3 '^(fail|crit)' "$logf" | head -n 40 >&2
+        # head closes the pipe early: under pipefail grep's SIGPIPE would end the script.
+        grep -E -A3 '^(fail|crit)' "$logf" | head -n 40 >&2 || true
         { echo; echo "[$backend] the service logged errors (first lines):"; echo '```'
-          grep -E -A3 '^(fail|crit)' "$logf" | head -n 20; echo '```'; } >> "$OUT"
+          grep -E -A3 '^(fail|crit)' "$logf" | head -n 20 || true; echo '```'; } >> "$OUT"
     fi
     stop_api
     (( rc == 0 )) || die "[$backend] the bench failed (exit $rc); service log: $(tail -n 20 "$logf")"

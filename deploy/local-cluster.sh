@@ -13,6 +13,7 @@
 #                              (default: ${TMPDIR:-/tmp}/credentials-local-cluster)
 #   LOCAL_CLUSTER_POSTGRES     Npgsql connection string of a server to use; unset: start a throwaway
 #                              PostgreSQL 15 (installed with apt-get when missing)
+#   LOCAL_CLUSTER_PG_MAX_CONNECTIONS  that server's max_connections (default 100, PostgreSQL's own)
 #   LOCAL_CLUSTER_PORT         first of nine consecutive loopback ports (default 7080):
 #                              +0/+1 API nodes, +2/+3 silo probes, +4/+5 silo-to-silo,
 #                              +6/+7 gateways, +8 PostgreSQL
@@ -93,6 +94,7 @@ start_postgres() {
 listen_addresses = '127.0.0.1'
 port = $PG_PORT
 unix_socket_directories = '$DIR'
+max_connections = ${LOCAL_CLUSTER_PG_MAX_CONNECTIONS:-100}
 EOF
     fi
     log "starting PostgreSQL $PG_VERSION on 127.0.0.1:$PG_PORT"

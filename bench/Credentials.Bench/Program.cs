@@ -26,6 +26,11 @@ try
     await Bench.RunAsync(options);
     return 0;
 }
+catch (FaultRunFailed ex)
+{
+    Console.Error.WriteLine($"bench: the fault run failed:\n{ex.Message}");
+    return 3;
+}
 catch (Exception ex) when (ex is InvalidOperationException or TimeoutException or HttpRequestException)
 {
     Console.Error.WriteLine($"bench: {ex.Message}");
@@ -37,6 +42,9 @@ namespace Credentials.Bench
     public static class Bench
     {
         public static readonly string[] AllScenarios = ["ceiling", "read-list", "read-search", "image-search", "write-create", "write-create-20", "svg-inspection"];
+
+        /// <summary>Run only when named: the connection-budget and fault scenarios (bench/cluster-faults.sh, bench/faults.sh).</summary>
+        public static readonly string[] ExtraScenarios = ["upload", "media-get", "fault-writes"];
 
         /// <summary>An org holds at most 250,000 issuers (OrgGrain.MaxIssuersPerOrg); stay below it.</summary>
         private const long MaxWritesPerOrg = 240_000;
@@ -66,7 +74,7 @@ namespace Credentials.Bench
                 await Seed(service, searchOrg, o.SearchIssuers, seedTimeout);
             }
 
-            foreach (var scenario in AllScenarios.Where(o.Scenarios.Contains))
+            foreach (var scenario in AllScenarios.Concat(ExtraScenarios).Where(o.Scenarios.Contains))
             {
                 // Let the previous scenario's in-flight work (and the GC) settle.
                 await Task.Delay(500);
@@ -81,8 +89,26 @@ namespace Credentials.Bench
                     Emit(o, await ImageSearchCommon(service, imageOrg, o, warmup, duration));
                     continue;
                 }
+                if (scenario == "fault-writes")
+                {
+                    try
+                    {
+                        var (faultResult, report) = await FaultScenarios.FaultWrites(service, o, duration);
+                        Emit(o, faultResult);
+                        File.AppendAllText(o.OutputPath, $"\n```\n{report}\n```\n");
+                    }
+                    catch (FaultRunFailed failed)
+                    {
+                        Emit(o, failed.Result);
+                        File.AppendAllText(o.OutputPath, $"\nfault-writes FAILED:\n```\n{failed.Message}\n```\n");
+                        throw;
+                    }
+                    continue;
+                }
                 var result = scenario switch
                 {
+                    "upload" => await FaultScenarios.Upload(service, o, warmup, duration),
+                    "media-get" => await FaultScenarios.MediaGet(service, o, warmup, duration),
                     "ceiling" => await Ceiling(service, listOrg!, o, warmup, duration),
                     "read-list" => await ReadList(service, listOrg!, o, warmup, duration),
                     "read-search" => await ReadSearch(service, searchOrg!, o, warmup, duration),
@@ -257,7 +283,7 @@ namespace Credentials.Bench
             var page = await service.FetchPageAsync(url, o.Issuers);
             using var client = LoadRunner.NewClient(o.Concurrency);
             return await LoadRunner.RunAsync("read-list", $"{o.Issuers} issuers, limit=50 ({page.Length} B)",
-                client, (_, _) => service.Get(url), o.Concurrency, warmup, duration, o.MaxRequests);
+                client, (worker, _) => service.Get(FaultScenarios.OnNode(o, url, worker)), o.Concurrency, warmup, duration, o.MaxRequests);
         }
 
         private static async Task<ScenarioResult> ReadSearch(ServiceClient service, string org, BenchOptions o, TimeSpan warmup, TimeSpan duration)
@@ -287,7 +313,7 @@ namespace Credentials.Bench
                 // Round-robin over the orgs, so every org sees an even share of the concurrency.
                 var n = Interlocked.Increment(ref counter);
                 var json = ServiceClient.IssuerJson(string.Create(CultureInfo.InvariantCulture, $"Bench write {worker}-{sequence}"), n);
-                return service.PostJson(urls[n % urls.Length], json);
+                return service.PostJson(FaultScenarios.OnNode(o, urls[n % urls.Length], worker), json);
             }, o.Concurrency, warmup, duration, budget);
 
             long stored = 0;
@@ -323,7 +349,8 @@ namespace Credentials.Bench
                 $"{Ms(h.PercentileMicros(99))} | {Ms(h.MaxMicros)} | {r.Errors}{Kinds(r)} |\n");
             var directory = Path.GetDirectoryName(Path.GetFullPath(path));
             if (directory is not null) Directory.CreateDirectory(directory);
-            var needsHeader = !File.Exists(path) || !File.ReadAllText(path).Contains("| UTC | backend |", StringComparison.Ordinal);
+            // A header unless the row continues a table (notes may sit between a fault run's rows).
+            var needsHeader = !File.Exists(path) || !File.ReadAllText(path).TrimEnd().Split('\n')[^1].StartsWith('|');
             File.AppendAllText(path, (needsHeader ? "\n" + Header : "") + row, Encoding.UTF8);
         }
 
@@ -335,7 +362,12 @@ namespace Credentials.Bench
 
     public sealed class BenchOptions
     {
-        public Uri Url { get; private set; } = new("http://localhost:5080/");
+        public Uri Url => Urls[0];
+        /// <summary>Every API node given to <c>--url</c>; workers take them round-robin.</summary>
+        public IReadOnlyList<Uri> Urls { get; private set; } = [new("http://localhost:5080/")];
+        public string? FaultCommand { get; private set; }
+        public double FaultAtSeconds { get; private set; } = 5;
+        public double FaultEverySeconds { get; private set; }
         public string Token { get; private set; } = "";
         public double DurationSeconds { get; private set; } = 10;
         public double WarmupSeconds { get; private set; } = 2;
@@ -354,11 +386,18 @@ namespace Credentials.Bench
 
         public const string Usage = """
             usage: dotnet run -c Release --project bench/Credentials.Bench -- [options]
-              --url URL            service base URL, loopback only (default http://localhost:5080)
+              --url URL[,URL…]     service base URL(s), loopback only (default http://localhost:5080);
+                                   several API nodes share every scenario's load round-robin
               --token TOKEN        super-admin token (default: env CREDENTIALS_ADMIN_TOKEN)
               --scenarios LIST     comma list of ceiling,read-list,read-search,image-search,write-create,
                                    write-create-20,svg-inspection (default: all); image-search gives three rows:
-                                   image-upload, image-search-rare, image-search-common
+                                   image-upload, image-search-rare, image-search-common.
+                                   Only when named: upload (distinct PNGs, timed), media-get,
+                                   fault-writes (issuers + uploads over --orgs orgs for --duration,
+                                   --fault-command run meanwhile, every acknowledged write read back)
+              --fault-command CMD  bash command run during fault-writes (e.g. a PostgreSQL restart)
+              --fault-at SECS      when it first runs (default 5)
+              --fault-every SECS   run it again this long after the previous run ended (default: once)
               --duration SECS      measured seconds per scenario (default 10)
               --warmup SECS        unrecorded warm-up per scenario (default 2)
               --concurrency N      requests in flight (default 64)
@@ -383,7 +422,10 @@ namespace Credentials.Bench
                 switch (arg)
                 {
                     case "-h" or "--help": o.Help = true; break;
-                    case "--url": o.Url = ParseUrl(Value()); break;
+                    case "--url": o.Urls = [.. Value().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(ParseUrl)]; break;
+                    case "--fault-command": o.FaultCommand = Value(); break;
+                    case "--fault-at": o.FaultAtSeconds = Number(arg, Value(), 0, 3600); break;
+                    case "--fault-every": o.FaultEverySeconds = Number(arg, Value(), 0, 3600); break;
                     case "--token": o.Token = Value(); break;
                     case "--duration": o.DurationSeconds = Number(arg, Value(), 1, 600); break;
                     case "--warmup": o.WarmupSeconds = Number(arg, Value(), 0, 60); break;
@@ -399,7 +441,7 @@ namespace Credentials.Bench
                     case "--out": o.OutputPath = Value(); break;
                     case "--scenarios":
                         var list = Value().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-                        var unknown = list.Except(Bench.AllScenarios).ToArray();
+                        var unknown = list.Except(Bench.AllScenarios.Concat(Bench.ExtraScenarios)).ToArray();
                         if (unknown.Length > 0) throw new ArgumentException($"unknown scenario(s): {string.Join(", ", unknown)}.");
                         o.Scenarios = [.. list];
                         break;

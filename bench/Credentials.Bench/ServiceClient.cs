@@ -50,7 +50,7 @@ public sealed class ServiceClient(Uri baseUrl, string token, HttpClient http)
     public static int ImageNeedleCount(int count) => (count + 99) / 100;
 
     /// <summary>A2: multipart/form-data with the file in <c>image</c> and the record's <c>name</c>.</summary>
-    public HttpRequestMessage PostImage(Uri url, string name) => PostImage(url, name, TinyPng, "certificate-icon.png", "image/png");
+    public HttpRequestMessage PostImage(Uri url, string name, byte[]? png = null) => PostImage(url, name, png ?? TinyPng, "certificate-icon.png", "image/png");
 
     public HttpRequestMessage PostImage(Uri url, string name, byte[] bytes, string fileName, string contentType)
     {
@@ -85,6 +85,17 @@ public sealed class ServiceClient(Uri baseUrl, string token, HttpClient http)
         {
             throw new InvalidOperationException($"POST {url} (image upload) answered an unexpected body: {Encoding.UTF8.GetString(bytes)}");
         }
+    }
+
+    /// <summary>One upload of <paramref name="png"/>; returns the path of its media URL.</summary>
+    public async Task<string> UploadAsync(Uri url, string name, byte[] png)
+    {
+        using var request = PostImage(url, name, png);
+        using var response = await http.SendAsync(request);
+        var body = await response.Content.ReadAsStringAsync();
+        if (response.StatusCode != HttpStatusCode.OK) throw new InvalidOperationException($"POST {url} (image upload) answered {(int)response.StatusCode}: {body}");
+        using var document = JsonDocument.Parse(body);
+        return new Uri(document.RootElement.GetProperty("image").GetString()!).PathAndQuery;
     }
 
     /// <summary>How many images <paramref name="org"/> holds now (<c>query=</c> matches all; ids only counted).</summary>

@@ -105,6 +105,8 @@ public sealed class LocalClusterFixture : IAsyncLifetime
         // The test build already built both hosts (the test project references them).
         start.Environment["LOCAL_CLUSTER_BUILD"] = "0";
         start.Environment["LOCAL_CLUSTER_CONFIGURATION"] = BuildConfiguration;
+        // Inherited by the API nodes: the fault test's writers share one credential far above its rate limit.
+        start.Environment["RateLimiting__Enabled"] = "false";
 
         using var process = Process.Start(start)!;
         var output = new StringBuilder();
@@ -164,4 +166,11 @@ public sealed class LocalClusterFixture : IAsyncLifetime
             return false;
         }
     }
+}
+
+/// <summary>One local cluster for every test that needs it (its tests and the cluster fault tests), run alone.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class LocalClusterCollection : ICollectionFixture<LocalClusterFixture>
+{
+    public const string Name = "local-cluster";
 }
