@@ -7,7 +7,9 @@
 #   deploy/local-cluster.sh down     stop the API nodes, then the silos (gracefully), then PostgreSQL
 #
 # Environment (all optional):
-#   LOCAL_CLUSTER_DIR          state: pid files, logs, PostgreSQL data, the admin token
+#   LOCAL_CLUSTER_DIR          state: pid files, logs, PostgreSQL data, the admin token, and in
+#                              tls/ a throwaway cluster CA and node certificate (mutual TLS between
+#                              silos and from API nodes, as in Kubernetes)
 #                              (default: ${TMPDIR:-/tmp}/credentials-local-cluster)
 #   LOCAL_CLUSTER_POSTGRES     Npgsql connection string of a server to use; unset: start a throwaway
 #                              PostgreSQL 15 (installed with apt-get when missing)
@@ -153,11 +155,18 @@ up() {
     chmod 600 "$DIR/admin-token"
     token="$(cat "$DIR/admin-token")"
 
-    # The keys the Kubernetes ConfigMap, Secret and downward API set (deploy/k8s/base).
+    # A throwaway CA and one node certificate for every node, made once per state directory.
+    [[ -s "$DIR/tls/ca.key" ]] || bash "$REPO_ROOT/deploy/cluster-certificates.sh" ca "$DIR/tls" 30
+    [[ -s "$DIR/tls/tls.crt" ]] || bash "$REPO_ROOT/deploy/cluster-certificates.sh" node "$DIR/tls" 30
+
+    # The keys the Kubernetes ConfigMap, Secrets and downward API set (deploy/k8s).
     local common=(
         "ConnectionStrings__PostgreSql=$postgres"
         "Orleans__ClusterId=$CLUSTER_ID"
         "Orleans__ServiceId=$CLUSTER_ID"
+        "Orleans__Tls__CertificatePath=$DIR/tls/tls.crt"
+        "Orleans__Tls__KeyPath=$DIR/tls/tls.key"
+        "Orleans__Tls__CaPath=$DIR/tls/ca.crt"
         "DOTNET_gcServer=0"
     )
     for i in 0 1; do
@@ -181,7 +190,8 @@ up() {
     cat <<EOF
 
 The cluster is up: API nodes on http://127.0.0.1:${API_PORTS[0]} and http://127.0.0.1:${API_PORTS[1]}
-(silos: probes on ${SILO_HTTP_PORTS[0]} and ${SILO_HTTP_PORTS[1]}; logs and pid files in $DIR).
+(silos: probes on ${SILO_HTTP_PORTS[0]} and ${SILO_HTTP_PORTS[1]}; logs and pid files in $DIR;
+silo and gateway ports speak mutual TLS with the certificates in $DIR/tls).
 
     TOKEN=\$(cat $DIR/admin-token)
     curl -X POST http://127.0.0.1:${API_PORTS[0]}/api/platforms/ -H "Authorization: Api-Token \$TOKEN" \\

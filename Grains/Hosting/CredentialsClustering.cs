@@ -50,7 +50,7 @@ public static class CredentialsClustering
         {
             silo.Configure<SiloOptions>(options => options.SiloName = name);
         }
-        return silo;
+        return silo.UseCredentialsTls(configuration);
     }
 
     /// <summary>
@@ -85,7 +85,34 @@ public static class CredentialsClustering
         {
             client.UseLocalhostClustering(settings.GatewayPort, settings.ServiceId, settings.ClusterId);
         }
-        return client;
+        return client.UseCredentialsTls(configuration);
+    }
+
+    /// <summary>
+    /// With <c>Orleans:Tls</c> set, the silo and gateway listeners accept only peers with a certificate
+    /// from the cluster CA, and this silo presents its own when it dials other silos (<see cref="ClusterCertificates"/>).
+    /// </summary>
+    public static ISiloBuilder UseCredentialsTls(this ISiloBuilder silo, IConfiguration configuration)
+    {
+        var tls = TlsSettings.From(configuration);
+        if (!tls.Enabled) return silo;
+        var certificates = ClusterCertificates.Load(tls);
+        return silo.Configure<SiloConnectionOptions>(options =>
+        {
+            options.ConfigureSiloInboundConnection(connection => connection.UseServerTls(certificates.ServerOptions(connection.ApplicationServices)));
+            options.ConfigureGatewayInboundConnection(connection => connection.UseServerTls(certificates.ServerOptions(connection.ApplicationServices)));
+            options.ConfigureSiloOutboundConnection(connection => connection.UseClientTls(certificates.ClientOptions(connection.ApplicationServices)));
+        });
+    }
+
+    /// <summary>With <c>Orleans:Tls</c> set, the client presents its certificate and accepts only gateways with one from the cluster CA.</summary>
+    public static IClientBuilder UseCredentialsTls(this IClientBuilder client, IConfiguration configuration)
+    {
+        var tls = TlsSettings.From(configuration);
+        if (!tls.Enabled) return client;
+        var certificates = ClusterCertificates.Load(tls);
+        return client.Configure<ClientConnectionOptions>(options =>
+            options.ConfigureConnection(connection => connection.UseClientTls(certificates.ClientOptions(connection.ApplicationServices))));
     }
 
     private static string RequirePostgres(string? connectionString) =>

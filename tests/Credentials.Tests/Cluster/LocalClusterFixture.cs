@@ -42,6 +42,10 @@ public sealed class LocalClusterFixture : IAsyncLifetime
             ["ConnectionStrings:PostgreSql"] = TestBackends.PostgresConnectionString,
             ["Orleans:ClusterId"] = ClusterId,
             ["Orleans:ServiceId"] = ClusterId,
+            // The script's cluster speaks mutual TLS: present its node certificate, as API nodes do.
+            ["Orleans:Tls:CertificatePath"] = Path.Combine(StateDirectory, "tls", "tls.crt"),
+            ["Orleans:Tls:KeyPath"] = Path.Combine(StateDirectory, "tls", "tls.key"),
+            ["Orleans:Tls:CaPath"] = Path.Combine(StateDirectory, "tls", "ca.crt"),
         });
         builder.UseOrleansClient(client => client.UseCredentialsClustering(builder.Configuration, clusterRole: true));
         using var host = builder.Build();

@@ -10,6 +10,7 @@ public sealed class KubernetesManifestTests
 {
     private const string Silo = "credentials-silo";
     private const string Api = "credentials-api";
+    private const string TlsSecret = "credentials-tls";
 
     public static TheoryData<string> Kustomizations => new() { "base", "overlays/example" };
 
@@ -34,7 +35,7 @@ public sealed class KubernetesManifestTests
     {
         var manifests = Render(kustomization);
         var kinds = manifests.Objects.Select(o => o.GetType().Name).Distinct().Order().ToArray();
-        var expected = new[] { "V1ConfigMap", "V1Deployment", "V1PodDisruptionBudget", "V1Service", "V1ServiceAccount", "V2HorizontalPodAutoscaler" };
+        var expected = new[] { "V1ConfigMap", "V1Deployment", "V1NetworkPolicy", "V1PodDisruptionBudget", "V1Service", "V1ServiceAccount", "V2HorizontalPodAutoscaler" };
         if (kustomization != "base") expected = [.. expected, "V1Namespace", "V1Secret"];
         Assert.Equal(expected.Order(), kinds);
         Assert.Equal(2, manifests.All<V1Deployment>().Count());
@@ -192,6 +193,130 @@ public sealed class KubernetesManifestTests
         }
     }
 
+    [Theory, MemberData(nameof(Kustomizations))]
+    public void Both_roles_present_the_cluster_certificate_mounted_from_a_secret_no_one_commits(string kustomization)
+    {
+        var manifests = Render(kustomization);
+        foreach (var deployment in manifests.All<V1Deployment>())
+        {
+            var pod = deployment.Spec.Template.Spec;
+            var container = Container(deployment);
+            var volume = Assert.Single(pod.Volumes, v => v.Secret?.SecretName == TlsSecret);
+            var mount = Assert.Single(container.VolumeMounts, m => m.Name == volume.Name);
+            Assert.True(mount.ReadOnlyProperty);
+
+            // The Orleans__Tls__* paths name the Secret's keys under the mount.
+            var config = manifests.ConfigMap(ConfigMapName(container)).Data;
+            Assert.Equal($"{mount.MountPath}/tls.crt", config["Orleans__Tls__CertificatePath"]);
+            Assert.Equal($"{mount.MountPath}/tls.key", config["Orleans__Tls__KeyPath"]);
+            Assert.Equal($"{mount.MountPath}/ca.crt", config["Orleans__Tls__CaPath"]);
+
+            // The key is readable by the pod's group (the app's) and nobody else.
+            Assert.Equal(0, volume.Secret.DefaultMode & 0b000_000_111);
+            Assert.Equal(pod.SecurityContext.RunAsGroup, pod.SecurityContext.FsGroup);
+        }
+        // The operator creates it (docs/operations.md): no key is rendered from this repository.
+        Assert.DoesNotContain(manifests.All<V1Secret>(), s => s.Metadata.Name.StartsWith(TlsSecret, StringComparison.Ordinal));
+    }
+
+    [Theory, MemberData(nameof(Kustomizations))]
+    public void Every_pod_is_isolated_so_only_the_paths_the_policies_list_are_open(string kustomization)
+    {
+        var manifests = Render(kustomization);
+        foreach (var deployment in manifests.All<V1Deployment>())
+        {
+            // Selected by a policy of each type: all traffic not allowed by some rule is denied.
+            Assert.NotEmpty(Policies(manifests, deployment, "Ingress"));
+            Assert.NotEmpty(Policies(manifests, deployment, "Egress"));
+            foreach (var policy in Policies(manifests, deployment, "Ingress"))
+            {
+                Assert.All(policy.Spec.Ingress ?? [], rule => Assert.NotEmpty(rule.Ports ?? []));
+            }
+            foreach (var policy in Policies(manifests, deployment, "Egress"))
+            {
+                Assert.All(policy.Spec.Egress ?? [], rule =>
+                {
+                    Assert.NotEmpty(rule.Ports ?? []);
+                    Assert.NotEmpty(rule.To ?? []);
+                });
+            }
+        }
+    }
+
+    [Theory, MemberData(nameof(Kustomizations))]
+    public void Api_nodes_take_http_from_anywhere_and_nothing_else(string kustomization)
+    {
+        var manifests = Render(kustomization);
+        var api = manifests.Deployment(Api);
+        Assert.True(IngressAllowed(manifests, api, "http", from: null));
+        var opened = Policies(manifests, api, "Ingress").SelectMany(p => p.Spec.Ingress ?? []).SelectMany(r => r.Ports).Select(p => p.Port.Value);
+        Assert.All(opened, port => Assert.Equal("http", port));
+    }
+
+    [Theory, MemberData(nameof(Kustomizations))]
+    public void Silos_take_the_silo_port_from_silos_the_gateway_port_from_api_nodes_and_probes_from_anywhere(string kustomization)
+    {
+        var manifests = Render(kustomization);
+        var silo = manifests.Deployment(Silo);
+        var api = manifests.Deployment(Api);
+
+        Assert.True(IngressAllowed(manifests, silo, "silo", from: silo));
+        Assert.False(IngressAllowed(manifests, silo, "silo", from: api));
+        Assert.False(IngressAllowed(manifests, silo, "silo", from: null));
+
+        Assert.True(IngressAllowed(manifests, silo, "gateway", from: api));
+        Assert.False(IngressAllowed(manifests, silo, "gateway", from: silo));
+        Assert.False(IngressAllowed(manifests, silo, "gateway", from: null));
+
+        // Kubelet probes come from the node; the port serves /healthz and /readyz only.
+        Assert.True(IngressAllowed(manifests, silo, "http", from: null));
+        var opened = Policies(manifests, silo, "Ingress").SelectMany(p => p.Spec.Ingress ?? []).SelectMany(r => r.Ports).Select(p => p.Port.Value);
+        Assert.All(opened, port => Assert.Contains(port, new[] { "silo", "gateway", "http" }));
+    }
+
+    [Theory, MemberData(nameof(Kustomizations))]
+    public void Api_nodes_dial_only_gateways_and_silos_only_each_others_silo_port(string kustomization)
+    {
+        var manifests = Render(kustomization);
+        var silo = manifests.Deployment(Silo);
+        var api = manifests.Deployment(Api);
+
+        Assert.True(EgressAllowed(manifests, api, silo, "gateway"));
+        Assert.False(EgressAllowed(manifests, api, silo, "silo"));
+        Assert.True(EgressAllowed(manifests, silo, silo, "silo"));
+        Assert.False(EgressAllowed(manifests, silo, silo, "gateway"));
+        Assert.False(EgressAllowed(manifests, silo, api, "http"));
+        Assert.False(EgressAllowed(manifests, api, api, "http"));
+    }
+
+    [Theory, MemberData(nameof(Kustomizations))]
+    public void Both_roles_reach_postgresql_on_its_port_and_the_cluster_dns(string kustomization)
+    {
+        var manifests = Render(kustomization);
+        var postgresPort = 5432;
+        if (kustomization != "base")
+        {
+            var secret = manifests.All<V1Secret>().Single(s => s.Metadata.Name.StartsWith("credentials-", StringComparison.Ordinal) && s.Data.ContainsKey("ConnectionStrings__PostgreSql"));
+            postgresPort = new Npgsql.NpgsqlConnectionStringBuilder(System.Text.Encoding.UTF8.GetString(secret.Data["ConnectionStrings__PostgreSql"])).Port;
+        }
+        foreach (var deployment in manifests.All<V1Deployment>())
+        {
+            var rules = Policies(manifests, deployment, "Egress").SelectMany(p => p.Spec.Egress ?? []).ToList();
+            Assert.Contains(rules, r => r.Ports.Any(p => p.Port.Value == postgresPort.ToString() && (p.Protocol ?? "TCP") == "TCP"));
+            foreach (var protocol in new[] { "UDP", "TCP" })
+            {
+                var dns = Assert.Single(rules, r => r.Ports.Any(p => p.Port.Value == "53" && p.Protocol == protocol));
+                Assert.All(dns.To, peer => Assert.Equal("kube-system", peer.NamespaceSelector?.MatchLabels?["kubernetes.io/metadata.name"]));
+            }
+        }
+        // The example's database is outside the cluster: the overlay names its address.
+        if (kustomization != "base")
+        {
+            var postgres = manifests.All<V1NetworkPolicy>().Single(p => p.Metadata.Name == "credentials-postgresql");
+            Assert.All(Assert.Single(postgres.Spec.Egress).To, peer => Assert.NotNull(peer.IpBlock));
+        }
+    }
+
     [Fact]
     public void The_example_overlay_pins_images_and_puts_everything_in_its_namespace()
     {
@@ -230,6 +355,34 @@ public sealed class KubernetesManifestTests
             }
         }
     }
+
+    private static IEnumerable<V1NetworkPolicy> Policies(Manifests manifests, V1Deployment pod, string type) =>
+        manifests.All<V1NetworkPolicy>().Where(p => p.Spec.PolicyTypes.Contains(type) && Selects(p.Spec.PodSelector.MatchLabels, pod));
+
+    /// <summary>Whether traffic to <paramref name="portName"/> of the target's pods from <paramref name="from"/>'s pods (null: from outside the service) is let in.</summary>
+    private static bool IngressAllowed(Manifests manifests, V1Deployment target, string portName, V1Deployment? from)
+    {
+        var port = Assert.Single(Container(target).Ports, p => p.Name == portName);
+        return Policies(manifests, target, "Ingress").SelectMany(p => p.Spec.Ingress ?? [])
+            .Any(rule => PortMatches(rule.Ports, port) && PeerMatches(rule.FromProperty, from));
+    }
+
+    private static bool EgressAllowed(Manifests manifests, V1Deployment source, V1Deployment target, string portName)
+    {
+        var port = Assert.Single(Container(target).Ports, p => p.Name == portName);
+        return Policies(manifests, source, "Egress").SelectMany(p => p.Spec.Egress ?? [])
+            .Any(rule => PortMatches(rule.Ports, port) && PeerMatches(rule.To, target));
+    }
+
+    private static bool PortMatches(IList<V1NetworkPolicyPort>? ports, V1ContainerPort port) =>
+        ports is null || ports.Count == 0 || ports.Any(p =>
+            (p.Protocol ?? "TCP") == (port.Protocol ?? "TCP")
+            && (p.Port is null || p.Port.Value == port.Name || p.Port.Value == port.ContainerPort.ToString()));
+
+    /// <summary>Pods of the same namespace by pod selector; from outside only when a rule names no peer at all.</summary>
+    private static bool PeerMatches(IList<V1NetworkPolicyPeer>? peers, V1Deployment? pod) =>
+        peers is null || peers.Count == 0 || (pod is not null && peers.Any(peer =>
+            peer.NamespaceSelector is null && peer.IpBlock is null && peer.PodSelector is not null && Selects(peer.PodSelector.MatchLabels, pod)));
 
     private static string ConfigMapName(V1Container container) =>
         Assert.Single(container.EnvFrom, e => e.ConfigMapRef is not null).ConfigMapRef.Name;
