@@ -6,8 +6,8 @@
 #   bash bench/run.sh [options] [-- extra Credentials.Bench options]
 #
 #   --postgres CONN     also measure the PostgreSQL backend at CONN (Npgsql syntax; loopback host)
-#   --start-postgres    also measure PostgreSQL on a throwaway PostgreSQL 15 started here
-#                       (binaries in /usr/lib/postgresql/15/bin, run as `postgres` on 127.0.0.1)
+#   --start-postgres    also measure PostgreSQL on a throwaway server started here (the highest
+#                       major installed, or $PG_VERSION; as `postgres` on 127.0.0.1; scripts/lib/postgres.sh)
 #   --no-sqlite         skip the embedded SQLite backend
 #   --ref GIT_REF       build the Api from this commit (git archive) instead of the working tree
 #   --duration SECS     measured seconds per scenario (default 10)
@@ -28,8 +28,9 @@ BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_ROOT="$(cd "$BENCH_DIR/.." && pwd)"
 cd "$REPO_ROOT"
 
-PG_VERSION=15
-PG_BIN="/usr/lib/postgresql/$PG_VERSION/bin"
+# shellcheck source=../scripts/lib/postgres.sh
+source "$REPO_ROOT/scripts/lib/postgres.sh"
+PG_LOG_PREFIX=run.sh
 
 log() { echo "run.sh: $*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -84,8 +85,6 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 # ---------------------------------------------------------------------------------------------
 RUN_TMP="$(mktemp -d /tmp/credentials-bench.XXXXXX)"
 API_PID=""
-PG_TMP=""
-PG_STARTED=0
 
 stop_api() {
     [[ -n "$API_PID" ]] || return 0
@@ -99,24 +98,7 @@ stop_api() {
     API_PID=""
 }
 
-as_pg() {
-    if [[ $EUID -eq 0 ]]; then
-        (cd "$PG_TMP" && runuser -u postgres -- "$@")
-    else
-        (cd "$PG_TMP" && "$@")
-    fi
-}
-
-stop_postgres() {
-    if [[ $PG_STARTED -eq 1 ]]; then
-        PG_STARTED=0
-        as_pg "$PG_BIN/pg_ctl" stop -D "$PG_TMP/data" -m fast -w -t 30 >/dev/null 2>&1 \
-            || as_pg "$PG_BIN/pg_ctl" stop -D "$PG_TMP/data" -m immediate -w -t 10 >/dev/null 2>&1 \
-            || true
-    fi
-    if [[ -n "$PG_TMP" && -d "$PG_TMP" ]]; then rm -rf -- "$PG_TMP"; fi
-    PG_TMP=""
-}
+stop_postgres() { pg_throwaway_cleanup; }
 
 cleanup() {
     stop_api
@@ -129,9 +111,11 @@ trap 'exit 143' TERM
 trap 'exit 129' HUP
 
 # ---------------------------------------------------------------------------------------------
-# Free loopback ports
+# Free loopback ports, below the ephemeral range (there a client socket can hold a free-looking port)
 # ---------------------------------------------------------------------------------------------
 TAKEN_PORTS=" "
+EPHEMERAL_START="$(pg_ephemeral_start)"
+(( EPHEMERAL_START > 21024 )) || EPHEMERAL_START=32768
 port_is_free() {
     if command -v ss >/dev/null 2>&1; then
         [[ -z "$(ss -Htan "sport = :$1")" ]]
@@ -142,7 +126,7 @@ port_is_free() {
 free_port() {
     local port tries=0
     while (( tries++ < 200 )); do
-        port=$((20000 + RANDOM % 30000))
+        port=$((20000 + RANDOM % (EPHEMERAL_START - 20000)))
         if [[ "$TAKEN_PORTS" != *" $port "* ]] && port_is_free "$port"; then
             TAKEN_PORTS+="$port "
             echo "$port"
@@ -155,53 +139,23 @@ free_port() {
 random_hex() { od -An -tx1 -N"$1" /dev/urandom | tr -d ' \n'; }
 
 # ---------------------------------------------------------------------------------------------
-# Throwaway PostgreSQL (same approach as scripts/test.sh; kept here so bench/ stands alone)
+# Throwaway PostgreSQL (scripts/lib/postgres.sh, as scripts/test.sh)
 # ---------------------------------------------------------------------------------------------
 start_postgres() {
-    [[ -x "$PG_BIN/initdb" ]] || die "PostgreSQL $PG_VERSION binaries not found in $PG_BIN (apt-get install postgresql-$PG_VERSION)"
-    if [[ $EUID -eq 0 ]]; then id postgres >/dev/null 2>&1 || die "no 'postgres' account to run the server as"; fi
-    local port password
-    port="$(free_port)"
-    password="$(random_hex 16)"
-    PG_TMP="$(mktemp -d /tmp/credentials-bench-pg.XXXXXX)"
-    printf '%s\n' "$password" > "$PG_TMP/pwfile"
-    if [[ $EUID -eq 0 ]]; then chown -R postgres: "$PG_TMP"; fi
-
-    log "starting throwaway PostgreSQL $PG_VERSION on 127.0.0.1:$port"
-    as_pg "$PG_BIN/initdb" -D "$PG_TMP/data" -U postgres --pwfile="$PG_TMP/pwfile" \
-        --auth-local=trust --auth-host=scram-sha-256 --encoding=UTF8 --locale=C \
-        >"$PG_TMP/initdb.log" 2>&1 || { cat "$PG_TMP/initdb.log" >&2; die "initdb failed"; }
-    rm -f "$PG_TMP/pwfile"
     # Durability settings stay at their defaults (fsync, synchronous_commit on): an acknowledged
     # write must be on disk, as in production.
-    cat >>"$PG_TMP/data/postgresql.conf" <<EOF
-
-# --- bench/run.sh: throwaway benchmark server ---
-listen_addresses = '127.0.0.1'
-port = $port
-unix_socket_directories = '$PG_TMP'
-max_connections = 200
-EOF
-    PG_STARTED=1
-    as_pg "$PG_BIN/pg_ctl" start -D "$PG_TMP/data" -l "$PG_TMP/server.log" -w -t 30 >/dev/null \
-        || { cat "$PG_TMP/server.log" >&2; die "PostgreSQL did not start"; }
-    local deadline=$((SECONDS + 30))
-    until "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$port" -d postgres; do
-        (( SECONDS < deadline )) || { cat "$PG_TMP/server.log" >&2; die "PostgreSQL not ready after 30 s"; }
-        sleep 0.5
-    done
-    as_pg "$PG_BIN/createdb" -h "$PG_TMP" -p "$port" -U postgres credentials_bench
+    pg_throwaway_start --db credentials_bench --set max_connections=200
+    POSTGRES_CONN="$PG_CONN;Pooling=true"
     # For fault runs (--fault-command 'bash "$BENCH_PG_RESTART" fast|immediate'): restart this server.
     cat >"$RUN_TMP/pg-restart.sh" <<EOF
 #!/usr/bin/env bash
 set -euo pipefail
 cd "$PG_TMP"
 run() { if [[ \$EUID -eq 0 ]]; then runuser -u postgres -- "\$@"; else "\$@"; fi; }
-run "$PG_BIN/pg_ctl" restart -D "$PG_TMP/data" -l "$PG_TMP/server.log" -m "\${1:-fast}" -w -t 60 >/dev/null
+run "$PG_BIN/pg_ctl" restart -D "$PG_TMP/data" -l "$PG_TMP/server.log" -o "-p $PG_PORT" -m "\${1:-fast}" -w -t 60 >/dev/null
 echo "PostgreSQL restarted (\${1:-fast})"
 EOF
     export BENCH_PG_RESTART="$RUN_TMP/pg-restart.sh"
-    POSTGRES_CONN="Host=127.0.0.1;Port=$port;Database=credentials_bench;Username=postgres;Password=$password;Pooling=true"
 }
 
 # ---------------------------------------------------------------------------------------------

@@ -11,8 +11,10 @@
 #                              tls/ a throwaway cluster CA and node certificate (mutual TLS between
 #                              silos and from API nodes, as in Kubernetes)
 #                              (default: ${TMPDIR:-/tmp}/credentials-local-cluster)
-#   LOCAL_CLUSTER_POSTGRES     Npgsql connection string of a server to use; unset: start a throwaway
-#                              PostgreSQL 15 (installed with apt-get when missing)
+#   LOCAL_CLUSTER_POSTGRES     Npgsql connection string of a server to use; unset: start a local
+#                              PostgreSQL with its data in LOCAL_CLUSTER_DIR (scripts/lib/postgres.sh:
+#                              the highest major installed, or PG_VERSION, or the one the data was
+#                              made with; `postgresql` is installed with apt-get when none is)
 #   LOCAL_CLUSTER_PG_MAX_CONNECTIONS  that server's max_connections (default 100, PostgreSQL's own)
 #   LOCAL_CLUSTER_PORT         first of nine consecutive loopback ports (default 7080):
 #                              +0/+1 API nodes, +2/+3 silo probes, +4/+5 silo-to-silo,
@@ -28,9 +30,10 @@ DIR="${LOCAL_CLUSTER_DIR:-${TMPDIR:-/tmp}/credentials-local-cluster}"
 PORT="${LOCAL_CLUSTER_PORT:-7080}"
 CLUSTER_ID="${LOCAL_CLUSTER_ID:-credentials-local}"
 CONFIGURATION="${LOCAL_CLUSTER_CONFIGURATION:-Release}"
-PG_VERSION=15
-PG_BIN="/usr/lib/postgresql/$PG_VERSION/bin"
 READY_TIMEOUT=120
+# shellcheck source=../scripts/lib/postgres.sh
+source "$REPO_ROOT/scripts/lib/postgres.sh"
+PG_LOG_PREFIX=local-cluster
 
 API_PORTS=($((PORT)) $((PORT + 1)))
 SILO_HTTP_PORTS=($((PORT + 2)) $((PORT + 3)))
@@ -41,11 +44,14 @@ PG_PORT=$((PORT + 8))
 log() { echo "local-cluster: $*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
-as_root() { if [[ $EUID -eq 0 ]]; then "$@"; else sudo -n "$@"; fi; }
-
 # PostgreSQL refuses to run as root: as root we use the postgres account.
-as_pg() {
-    if [[ $EUID -eq 0 ]]; then (cd "$DIR" && runuser -u postgres -- "$@"); else (cd "$DIR" && "$@"); fi
+as_pg() { pg_as_postgres "$DIR" "$@"; }
+
+# The PostgreSQL binaries: those of the major version the data directory was made with, if any.
+find_postgres() {
+    local major=""
+    if [[ -f "$DIR/pg/PG_VERSION" ]]; then major="$(cat "$DIR/pg/PG_VERSION")"; fi
+    pg_find_or_install "$major"
 }
 
 # A pid file names a process of ours only while that pid still runs one of our binaries.
@@ -72,34 +78,23 @@ start_postgres() {
         log "using PostgreSQL from LOCAL_CLUSTER_POSTGRES"
         return
     fi
+    find_postgres
     if [[ -f "$DIR/pg/postmaster.pid" ]] && as_pg "$PG_BIN/pg_ctl" status -D "$DIR/pg" >/dev/null 2>&1; then
         log "PostgreSQL already runs on 127.0.0.1:$PG_PORT"
         return
     fi
-    if [[ ! -x "$PG_BIN/initdb" ]]; then
-        log "installing postgresql-$PG_VERSION with apt-get ..."
-        as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-        as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "postgresql-$PG_VERSION" >/dev/null || true
-        [[ -x "$PG_BIN/initdb" ]] || die "PostgreSQL $PG_VERSION is not installed ($PG_BIN/initdb)"
-    fi
     if [[ ! -d "$DIR/pg" ]]; then
-        od -An -tx1 -N16 /dev/urandom | tr -d ' \n' >"$DIR/pg-password"
-        cp "$DIR/pg-password" "$DIR/pg-pwfile"
-        [[ $EUID -eq 0 ]] && chown postgres: "$DIR" "$DIR/pg-pwfile"
-        as_pg "$PG_BIN/initdb" -D "$DIR/pg" -U postgres --pwfile="$DIR/pg-pwfile" \
-            --auth-local=trust --auth-host=scram-sha-256 --encoding=UTF8 --locale=C >"$DIR/initdb.log" 2>&1 \
-            || { cat "$DIR/initdb.log" >&2; die "initdb failed"; }
-        rm -f "$DIR/pg-pwfile"
-        cat >>"$DIR/pg/postgresql.conf" <<EOF
-listen_addresses = '127.0.0.1'
-port = $PG_PORT
-unix_socket_directories = '$DIR'
-max_connections = ${LOCAL_CLUSTER_PG_MAX_CONNECTIONS:-100}
-EOF
+        pg_random_password >"$DIR/pg-password"
+        chmod 600 "$DIR/pg-password"
+        if [[ $EUID -eq 0 ]]; then chown postgres: "$DIR"; fi
+        pg_initdb "$DIR/pg" "$DIR" "$(cat "$DIR/pg-password")" "max_connections=${LOCAL_CLUSTER_PG_MAX_CONNECTIONS:-100}"
     fi
-    log "starting PostgreSQL $PG_VERSION on 127.0.0.1:$PG_PORT"
-    as_pg "$PG_BIN/pg_ctl" start -D "$DIR/pg" -l "$DIR/postgres.log" -w -t 30 >/dev/null \
-        || { tail -20 "$DIR/postgres.log" >&2; die "PostgreSQL did not start"; }
+    # The port is part of the LOCAL_CLUSTER_PORT block, so a taken port is an error, not a retry.
+    log "starting PostgreSQL $PG_MAJOR on 127.0.0.1:$PG_PORT"
+    local rc=0
+    pg_start_at "$DIR/pg" "$PG_PORT" "$DIR/postgres.log" || rc=$?
+    (( rc != 2 )) || die "127.0.0.1:$PG_PORT is taken; choose another LOCAL_CLUSTER_PORT (PostgreSQL uses it +8)"
+    (( rc == 0 )) || die "PostgreSQL did not start (log: $DIR/postgres.log)"
     as_pg "$PG_BIN/psql" -h "$DIR" -p "$PG_PORT" -U postgres -d postgres -Atqc \
         "SELECT 1 FROM pg_database WHERE datname = 'credentials'" | grep -q 1 \
         || as_pg "$PG_BIN/createdb" -h "$DIR" -p "$PG_PORT" -U postgres credentials
@@ -224,7 +219,8 @@ down() {
     stop api-1 & stop api-2 & wait
     stop silo-1 & stop silo-2 & wait
     if [[ -z "${LOCAL_CLUSTER_POSTGRES:-}" && -f "$DIR/pg/postmaster.pid" ]]; then
-        as_pg "$PG_BIN/pg_ctl" stop -D "$DIR/pg" -m fast -w -t 30 >/dev/null 2>&1 || true
+        find_postgres
+        pg_stop "$DIR/pg"
         log "stopped PostgreSQL"
     fi
 }

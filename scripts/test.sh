@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test project in Credentials.Orleans.sln against a throwaway PostgreSQL 15.
+# Runs every test project in Credentials.Orleans.sln against a throwaway PostgreSQL (the highest
+# major version installed, or PG_VERSION; see scripts/lib/postgres.sh), and builds bench/ too.
 #
 #   bash scripts/test.sh [extra dotnet test args, e.g. --filter Category=Unit]
 #
@@ -10,19 +11,24 @@
 #                              connection settings, stop it again (to debug the set-up).
 #   TEST_SH_SUMMARY_FILE       Write the summary line to this file instead of printing it
 #                              (.ci/run prints it itself, last, whatever happened here).
+#   PG_VERSION                 PostgreSQL major version to use (default: the highest installed
+#                              under /usr/lib/postgresql; `postgresql` is apt-installed if none is).
+#   TEST_SH_SKIP_BENCH=1       Do not build bench/ (quicker local runs; CI always builds it).
+#   TEST_SH_PG_PORT            first port to try for the server (default 15432, below the
+#                              kernel's ephemeral port range; taken ports are skipped).
 #
 # The very last line of output is always `tests: N passed, M failed[, K skipped]`, summed from
 # the TRX files; the exit code is non-zero on any failure, build failure or when no test ran.
+# A bench/ that does not build counts as one failure.
 set -euo pipefail
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$REPO_ROOT"
 
 RESULTS_DIR="$REPO_ROOT/TestResults"   # git-ignored
-PG_VERSION=15
-PG_BIN="/usr/lib/postgresql/$PG_VERSION/bin"
-PG_TMP=""        # temp dir holding data dir, socket and log; set once we start a server
-PG_STARTED=0
+# shellcheck source=lib/postgres.sh
+source "$REPO_ROOT/scripts/lib/postgres.sh"
+PG_LOG_PREFIX=test.sh
 
 log() { echo "test.sh: $*" >&2; }
 # The closing `tests: …` line: printed, or handed to .ci/run through TEST_SH_SUMMARY_FILE.
@@ -31,42 +37,9 @@ summary() {
 }
 die() { log "ERROR: $*"; exit 1; }
 
-# Runs a command as root: directly, or through sudo (non-interactively, CI has no stdin).
-as_root() {
-    if [[ $EUID -eq 0 ]]; then
-        "$@"
-    elif command -v sudo >/dev/null 2>&1; then
-        sudo -n "$@"
-    else
-        die "need root (or sudo) to run: $*"
-    fi
-}
-
-apt_install() {
-    log "installing $* with apt-get ..."
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-    # The package's post-install tries to create/start a default cluster on 5432; without
-    # systemd that may fail. We never use that cluster, so a non-zero status here is only a
-    # warning; callers check afterwards that what they need is actually installed.
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-        -o Dpkg::Use-Pty=0 -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "$@" \
-        || log "warning: apt-get install $* exited non-zero (post-install scripts?); continuing"
-}
-
 # Stops the server we started and removes its files. Idempotent: called explicitly before the
 # summary (so the summary stays the last line) and again from the EXIT trap.
-cleanup() {
-    if [[ $PG_STARTED -eq 1 ]]; then
-        PG_STARTED=0
-        as_pg "$PG_BIN/pg_ctl" stop -D "$PG_TMP/data" -m fast -w -t 30 >/dev/null 2>&1 \
-            || as_pg "$PG_BIN/pg_ctl" stop -D "$PG_TMP/data" -m immediate -w -t 10 >/dev/null 2>&1 \
-            || true
-    fi
-    if [[ -n "$PG_TMP" && -d "$PG_TMP" ]]; then
-        rm -rf -- "$PG_TMP"
-    fi
-    PG_TMP=""
-}
+cleanup() { pg_throwaway_cleanup; }
 trap cleanup EXIT
 # Turn signals into a normal exit so the EXIT trap runs and the server never outlives us;
 # pass them on to a running `dotnet test` first so it does not keep using a stopped server.
@@ -86,7 +59,7 @@ if [[ -z "${TEST_SH_PG_ONLY:-}" ]]; then
     command -v dotnet >/dev/null 2>&1 \
         || die "the .NET SDK ('dotnet') is not on PATH; install the SDK pinned in global.json (https://dot.net) and re-run"
     # python3 parses the TRX result files; install it up front rather than fail after the tests.
-    command -v python3 >/dev/null 2>&1 || apt_install python3-minimal
+    command -v python3 >/dev/null 2>&1 || pg_apt_install python3-minimal
     command -v python3 >/dev/null 2>&1 || die "python3 is required to read the test results"
     # The manifest tests render deploy/k8s with `kubectl kustomize` (kustomize v4 or later; Debian's
     # own kubernetes-client is too old to read it). The machine image ships kubectl.
@@ -96,87 +69,10 @@ fi
 # ---------------------------------------------------------------------------------------------
 # 2. PostgreSQL
 # ---------------------------------------------------------------------------------------------
-# The server must not run as root (PostgreSQL refuses to), so as root we use the `postgres`
-# account; otherwise the current user. The cd matters: initdb/pg_ctl fail if they cannot
-# read the current directory (e.g. a checkout under /root).
-as_pg() {
-    if [[ $EUID -eq 0 ]]; then
-        (cd "$PG_TMP" && runuser -u postgres -- "$@")
-    else
-        (cd "$PG_TMP" && "$@")
-    fi
-}
-
-port_is_free() {
-    if command -v ss >/dev/null 2>&1; then
-        [[ -z "$(ss -Hltn "sport = :$1")" ]]
-    else
-        # No ss: a refused connection means nobody listens there.
-        ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-    fi
-}
-
 start_postgres() {
-    if [[ ! -x "$PG_BIN/initdb" ]]; then
-        apt_install postgresql-$PG_VERSION
-        [[ -x "$PG_BIN/initdb" ]] || die "PostgreSQL $PG_VERSION binaries not found in $PG_BIN after apt-get install"
-    fi
-    if [[ $EUID -eq 0 ]] && ! id postgres >/dev/null 2>&1; then
-        # Binaries present without the account (unusual); create it like postgresql-common does.
-        useradd --system --user-group --home-dir /var/lib/postgresql --shell /bin/bash postgres
-    fi
-
-    local port=55432
-    while ! port_is_free "$port"; do
-        port=$((port + 1))
-        (( port < 55532 )) || die "no free TCP port in 55432-55531 for PostgreSQL"
-    done
-
-    # Hex password: safe inside a connection string without quoting.
-    local password
-    password="$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')"
-
-    # /tmp (not $TMPDIR) so that the postgres account can always reach it.
-    PG_TMP="$(mktemp -d /tmp/credentials-pg.XXXXXX)"
-    printf '%s\n' "$password" > "$PG_TMP/pwfile"
-    if [[ $EUID -eq 0 ]]; then chown -R postgres: "$PG_TMP"; fi
-
-    log "starting throwaway PostgreSQL $PG_VERSION on 127.0.0.1:$port (data in $PG_TMP)"
-    # Socket connections are limited to our 0700 temp dir, so trust is fine there; TCP needs the
-    # password. C locale: works on machines without generated locales.
-    as_pg "$PG_BIN/initdb" -D "$PG_TMP/data" -U postgres --pwfile="$PG_TMP/pwfile" \
-        --auth-local=trust --auth-host=scram-sha-256 --encoding=UTF8 --locale=C \
-        >"$PG_TMP/initdb.log" 2>&1 \
-        || { cat "$PG_TMP/initdb.log" >&2; die "initdb failed"; }
-    rm -f "$PG_TMP/pwfile"
-
-    cat >>"$PG_TMP/data/postgresql.conf" <<EOF
-
-# --- scripts/test.sh: throwaway test server ---
-listen_addresses = '127.0.0.1'
-port = $port
-unix_socket_directories = '$PG_TMP'
-# Several silos and client pools share this server during a test run.
-max_connections = 200
-EOF
-
-    PG_STARTED=1   # from here on cleanup must try to stop it
-    as_pg "$PG_BIN/pg_ctl" start -D "$PG_TMP/data" -l "$PG_TMP/server.log" -w -t 30 >/dev/null \
-        || { cat "$PG_TMP/server.log" >&2; die "PostgreSQL did not start"; }
-
-    # Readiness over TCP exactly as the tests will connect, with a deadline.
-    local deadline=$((SECONDS + 30))
-    until "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$port" -d postgres; do
-        (( SECONDS < deadline )) || { cat "$PG_TMP/server.log" >&2; die "PostgreSQL not ready after 30 s"; }
-        sleep 0.5
-    done
-
-    as_pg "$PG_BIN/createdb" -h "$PG_TMP" -p "$port" -U postgres credentials_test
-
-    export CREDENTIALS_TEST_POSTGRES="Host=127.0.0.1;Port=$port;Database=credentials_test;Username=postgres;Password=$password;Pooling=true"
-    # For the PG_ONLY self-check (and for humans debugging a failed run).
-    PG_PORT="$port"
-    PG_PASSWORD="$password"
+    # Several silos and client pools share this server during a test run.
+    pg_throwaway_start --base "${TEST_SH_PG_PORT:-15432}" --db credentials_test --set max_connections=200
+    export CREDENTIALS_TEST_POSTGRES="$PG_CONN;Pooling=true"
 }
 
 if [[ -n "${CREDENTIALS_TEST_POSTGRES:-}" ]]; then
@@ -186,7 +82,7 @@ else
 fi
 
 if [[ -n "${TEST_SH_PG_ONLY:-}" ]]; then
-    [[ -n "${PG_PORT:-}" ]] || die "TEST_SH_PG_ONLY=1 checks the server this script starts; unset CREDENTIALS_TEST_POSTGRES"
+    [[ -n "$PG_PORT" ]] || die "TEST_SH_PG_ONLY=1 checks the server this script starts; unset CREDENTIALS_TEST_POSTGRES"
     log "CREDENTIALS_TEST_POSTGRES=$CREDENTIALS_TEST_POSTGRES"
     PGPASSWORD="$PG_PASSWORD" "$PG_BIN/psql" -X -w -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PG_PORT" \
         -U postgres -d credentials_test -At -c 'SELECT 1'
@@ -201,6 +97,18 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 # Old TRX files would be counted again.
 mkdir -p "$RESULTS_DIR"
 find "$RESULTS_DIR" -name '*.trx' -type f -delete
+
+# bench/ is not in the solution (the tests need not wait for it), but it must not rot: build it
+# here, so a bench that no longer compiles fails the run. Incremental, so usually a few seconds.
+bench_rc=0
+if [[ -z "${TEST_SH_SKIP_BENCH:-}" ]]; then
+    log "building bench/Credentials.Bench ..."
+    dotnet build bench/Credentials.Bench/Credentials.Bench.csproj -c Release -nologo -v q -clp:ErrorsOnly >&2 &
+    DOTNET_PID=$!
+    wait "$DOTNET_PID" || bench_rc=$?
+    DOTNET_PID=""
+    (( bench_rc == 0 )) || log "bench/Credentials.Bench did not build (exit $bench_rc); counting it as 1 failure"
+fi
 
 # In the background + wait: bash only runs signal traps between commands, so a foreground
 # dotnet test would delay our clean-up on SIGTERM until the whole run finished.
@@ -276,6 +184,10 @@ fi
 if (( dotnet_rc != 0 && failed == 0 )); then
     log "dotnet test exited with $dotnet_rc although no test failed; counting it as 1 failure"
     failed=1
+fi
+
+if (( bench_rc != 0 )); then
+    failed=$((failed + 1))
 fi
 
 status=0

@@ -141,7 +141,7 @@ public sealed class UploadInspectionAbuseTests
     [Fact]
     public void An_inspection_past_its_time_budget_is_refused_as_too_complex()
     {
-        var (kind, refusal) = ImageInspector.Inspect(PlainSvg(Small), new ImageLimits { InspectionTimeout = TimeSpan.FromTicks(1) });
+        var (kind, refusal) = ImageInspector.Inspect(PlainSvg(Small), new ImageLimits { InspectionTimeout = TimeSpan.Zero });
 
         Assert.Null(kind);
         Assert.False(refusal!.Unsupported);
