@@ -42,7 +42,9 @@ public static class ImageInspector
     {
         if (bytes.Length == 0) return (null, new ImageRefusal(false, "The image file is empty."));
         using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
-        budget.CancelAfter(limits.InspectionTimeout);
+        // A timer cannot fire in zero time: a budget already spent is cancelled here and now.
+        if (limits.InspectionTimeout <= TimeSpan.Zero) budget.Cancel();
+        else budget.CancelAfter(limits.InspectionTimeout);
         try
         {
             var raster = RasterFormat(bytes);
