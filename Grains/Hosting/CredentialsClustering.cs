@@ -1,3 +1,4 @@
+using Credentials.Grains.Membership;
 using System.Net;
 using Credentials.Grains.Storage;
 using Microsoft.Extensions.Configuration;
@@ -39,7 +40,7 @@ public static class CredentialsClustering
             }
             silo.UseAdoNetClustering(options =>
             {
-                options.Invariant = PostgreSqlClustering.Invariant;
+                options.Invariant = PostgreSqlMembershipTable.Invariant;
                 options.ConnectionString = RequirePostgres(postgres);
             });
         }
@@ -77,7 +78,7 @@ public static class CredentialsClustering
         {
             client.UseAdoNetClustering(options =>
             {
-                options.Invariant = PostgreSqlClustering.Invariant;
+                options.Invariant = PostgreSqlMembershipTable.Invariant;
                 options.ConnectionString = RequirePostgres(postgres);
             });
             // New silos (scale-out) reach clients at the next refresh.
