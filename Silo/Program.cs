@@ -6,11 +6,11 @@ using Microsoft.AspNetCore.Builder;
 // PostgreSQL and joins the cluster through the membership table there (Orleans:Clustering=AdoNet);
 // without, it is a single localhost silo over SQLite. HTTP serves only /healthz and /readyz.
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
-var storage = CredentialsSiloExtensions.StorageFromConfiguration(builder.Configuration, ProcessRole.Silo);
+var topology = Topology.ForSilo(builder.Configuration);
 builder.UseOrleans(silo =>
 {
-    silo.UseCredentialsClustering(builder.Configuration, clusterRole: true);
-    silo.AddCredentialsStorage(storage);
+    silo.UseCredentialsClustering(topology, builder.Configuration);
+    silo.AddCredentialsStorage(topology.Backend!);
 });
 builder.Services.AddSiloHealthChecks();
 

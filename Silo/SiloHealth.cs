@@ -1,4 +1,4 @@
-using Credentials.Grains.Storage;
+using Credentials.Grains.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -16,7 +16,7 @@ public static class SiloHealth
     {
         services.AddHealthChecks()
             .AddCheck<ActiveMemberCheck>("silo", tags: ["ready"])
-            .AddCheck<DatabaseCheck>("database", tags: ["ready"]);
+            .AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
         return services;
     }
 
@@ -44,24 +44,6 @@ public static class SiloHealth
             return Task.FromResult(status == SiloStatus.Active
                 ? HealthCheckResult.Healthy()
                 : HealthCheckResult.Unhealthy($"The silo is {status}."));
-        }
-    }
-
-    private sealed class DatabaseCheck(StorageBackend storage) : IHealthCheck
-    {
-        public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
-        {
-            try
-            {
-                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                timeout.CancelAfter(TimeSpan.FromSeconds(3));
-                await storage.PingAsync(timeout.Token);
-                return HealthCheckResult.Healthy();
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-            {
-                return HealthCheckResult.Unhealthy($"The {storage.Name} database did not answer.");
-            }
         }
     }
 }

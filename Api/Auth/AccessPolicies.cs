@@ -33,7 +33,7 @@ public static class AccessPolicies
         services.AddSingleton<OrgDirectoryCache>();
         services.TryAddTimeProvider();
         var jwt = configuration.GetSection("Auth:Jwt").Get<JwtOptions>() ?? new JwtOptions();
-        services.AddOptions<JwtOptions>().Bind(configuration.GetSection("Auth:Jwt"))
+        services.AddOptions<JwtOptions>().Bind(configuration.GetSection("Auth:Jwt")).ValidateDataAnnotations()
             .Validate(o => string.IsNullOrEmpty(o.SigningKey) || Encoding.UTF8.GetByteCount(o.SigningKey) >= 32,
                 "Auth:Jwt:SigningKey must be at least 32 bytes.")
             .ValidateOnStart();

@@ -24,7 +24,7 @@ public sealed class AdminToken
     private readonly byte[] _hash;
     private string? _generated;
 
-    public AdminToken(IOptions<AuthOptions> options, IConfiguration configuration)
+    public AdminToken(IOptions<AuthOptions> options, StorageSettings storage)
     {
         if (options.Value.AdminToken is { Length: > 0 } configured)
         {
@@ -32,7 +32,7 @@ public sealed class AdminToken
             return;
         }
 
-        var directory = CredentialsSiloExtensions.DataDirectory(configuration);
+        var directory = storage.DataDirectory;
         Directory.CreateDirectory(directory);
         var path = Path.Combine(directory, HashFileName);
         if (File.Exists(path))

@@ -19,11 +19,11 @@ public static class Extensions
         var configuration = builder.Configuration;
 
         services.AddOptions<ApiOptions>().Bind(configuration.GetSection("Api")).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<AuthOptions>().Bind(configuration.GetSection("Auth")).ValidateOnStart();
-        services.AddOptions<ClusteringSettings>().Bind(configuration.GetSection("Orleans")).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<AuthOptions>().Bind(configuration.GetSection("Auth")).ValidateDataAnnotations().ValidateOnStart();
 
-        builder.AddOrleans();
-        services.AddOptions<ImageLimits>().Bind(configuration.GetSection("Images"))
+        // Orleans, StorageSettings and ClusteringSettings are read and validated once, here.
+        var topology = builder.AddOrleans();
+        services.AddOptions<ImageLimits>().Bind(configuration.GetSection("Images")).ValidateDataAnnotations()
             .Validate(l => l.MaxFileBytes > 0 && l.MaxPixels > 0 && l.MaxSide > 0 && l.InspectionTimeout > TimeSpan.Zero, "Images limits must be positive.")
             .ValidateOnStart();
         // The silo registers the same store when co-hosted; an API node in client mode needs its own.
@@ -48,14 +48,7 @@ public static class Extensions
         services.AddCredentialsRateLimiting(configuration);
         services.AddSingleton<ReadinessProbe>();
         var health = services.AddHealthChecks().AddCheck<ClusterHealthCheck>("cluster", tags: ["ready"]);
-        if (!OrleansSetup.IsClientMode(configuration) || !string.IsNullOrEmpty(configuration.GetConnectionString("PostgreSql")))
-        {
-            if (OrleansSetup.IsClientMode(configuration))
-            {
-                services.AddSingleton(CredentialsSiloExtensions.StorageFromConfiguration(configuration, ProcessRole.ApiNode));
-            }
-            health.AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
-        }
+        if (topology.ChecksDatabase) health.AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
 
         // B6: X-Forwarded-* only from the configured proxies; from anyone else they are ignored.
         var api = configuration.GetSection("Api").Get<ApiOptions>() ?? new ApiOptions();

@@ -1,4 +1,3 @@
-using System.ComponentModel.DataAnnotations;
 using Microsoft.Extensions.Configuration;
 using Npgsql;
 
@@ -21,30 +20,16 @@ public enum ProcessRole
 }
 
 /// <summary>
-/// Section <c>Storage</c>: how many PostgreSQL connections this process may hold. Npgsql pools per
-/// connection string and defaults to 100 per pool, so without a budget a handful of processes can
-/// exhaust the server (53300, too many clients). Every connection string the process uses comes
-/// from here: grain state, membership and readiness share one pool (the same string), the blob
-/// store has its own, so blob traffic cannot starve state writes. The sum over every process must
-/// stay below the server's <c>max_connections</c> (docs/operations.md, "Connection budget").
+/// How many PostgreSQL connections this process may hold. Npgsql pools per connection string and
+/// defaults to 100 per pool, so without a budget a handful of processes can exhaust the server
+/// (53300, too many clients). Every connection string the process uses comes from here: grain
+/// state, membership and readiness share one pool (the same string), the blob store has its own,
+/// so blob traffic cannot starve state writes. The sum over every process must stay below the
+/// server's <c>max_connections</c> (docs/operations.md, "Connection budget"). The sizes are
+/// <see cref="StorageSettings"/>; unset, the role's defaults.
 /// </summary>
-public sealed class ConnectionBudget
+public sealed class ConnectionBudget(StorageSettings settings, ProcessRole role)
 {
-    /// <summary>Connections in the state pool (grain state, membership, readiness). Unset: the role's default.</summary>
-    [Range(1, 1000)]
-    public int? MaxPoolSize { get; set; }
-
-    /// <summary>Connections in the blob store's pool. Unset: the role's default.</summary>
-    [Range(1, 1000)]
-    public int? BlobMaxPoolSize { get; set; }
-
-    /// <summary>
-    /// How long opening a connection may take, waiting for a free one in the pool included. Short, so
-    /// a request meets an exhausted pool with a quick 503 rather than hanging.
-    /// </summary>
-    [Range(1, 300)]
-    public int ConnectionTimeoutSeconds { get; set; } = 5;
-
     /// <summary>The pools each role opens unless configured: (state, blobs).</summary>
     public static (int State, int Blobs) Defaults(ProcessRole role) => role switch
     {
@@ -54,28 +39,19 @@ public sealed class ConnectionBudget
         _ => (2, 1),
     };
 
-    public ProcessRole Role { get; private set; }
+    public ProcessRole Role => role;
 
-    public int StatePoolSize => MaxPoolSize ?? Defaults(Role).State;
-    public int BlobPoolSize => BlobMaxPoolSize ?? Defaults(Role).Blobs;
+    public int StatePoolSize => settings.MaxPoolSize ?? Defaults(role).State;
+    public int BlobPoolSize => settings.BlobMaxPoolSize ?? Defaults(role).Blobs;
 
-    public static ConnectionBudget From(IConfiguration configuration, ProcessRole role)
-    {
-        var budget = configuration.GetSection("Storage").Get<ConnectionBudget>() ?? new ConnectionBudget();
-        var errors = new List<ValidationResult>();
-        if (!Validator.TryValidateObject(budget, new ValidationContext(budget), errors, validateAllProperties: true))
-        {
-            throw new InvalidOperationException("Invalid Storage settings: " + string.Join("; ", errors.Select(e => e.ErrorMessage)));
-        }
-        budget.Role = role;
-        return budget;
-    }
+    public static ConnectionBudget From(IConfiguration configuration, ProcessRole role) => new(StorageSettings.From(configuration), role);
 
     /// <summary><c>ConnectionStrings:PostgreSql</c> with the state pool applied, or null when PostgreSQL is not configured.</summary>
     public static string? StateConnectionString(IConfiguration configuration, ProcessRole role) =>
-        configuration.GetConnectionString("PostgreSql") is { } postgres && !string.IsNullOrWhiteSpace(postgres)
-            ? From(configuration, role).State(postgres)
-            : null;
+        new ConnectionBudget(StorageSettings.From(configuration), role).StateConnectionString();
+
+    /// <summary>The configured PostgreSQL with the state pool applied, or null on SQLite.</summary>
+    public string? StateConnectionString() => settings.PostgreSql is { } postgres ? State(postgres) : null;
 
     /// <summary>The connection string for grain state, membership and readiness: one pool per process.</summary>
     public string State(string connectionString) => Apply(connectionString, StatePoolSize);
@@ -88,6 +64,6 @@ public sealed class ConnectionBudget
     {
         MaxPoolSize = poolSize,
         MinPoolSize = 0,
-        Timeout = ConnectionTimeoutSeconds,
+        Timeout = settings.ConnectionTimeoutSeconds,
     }.ConnectionString;
 }

@@ -1,3 +1,4 @@
+using Credentials.Grains.Membership;
 using System.Net;
 using Credentials.Grains.Storage;
 using Microsoft.Extensions.Configuration;
@@ -14,12 +15,16 @@ namespace Credentials.Grains.Hosting;
 /// </summary>
 public static class CredentialsClustering
 {
-    public static ISiloBuilder UseCredentialsClustering(this ISiloBuilder silo, IConfiguration configuration, bool clusterRole)
+    /// <summary>A silo configured by hand (tests): <paramref name="clusterRole"/> says it is the silo host rather than a co-hosted silo.</summary>
+    public static ISiloBuilder UseCredentialsClustering(this ISiloBuilder silo, IConfiguration configuration, bool clusterRole) =>
+        silo.UseCredentialsClustering(Topology.Of(configuration, clusterRole ? ProcessRole.Silo : ProcessRole.Embedded, clusterRole), configuration);
+
+    public static ISiloBuilder UseCredentialsClustering(this ISiloBuilder silo, Topology topology, IConfiguration configuration)
     {
-        var settings = ClusteringSettings.From(configuration);
+        var settings = topology.Clustering;
         // The same string as grain state's, so membership shares the process's state pool.
-        var postgres = ConnectionBudget.StateConnectionString(configuration, clusterRole ? ProcessRole.Silo : ProcessRole.Embedded);
-        if (settings.Resolve(clusterRole, postgres) == ClusteringKind.AdoNet)
+        var postgres = topology.StateConnectionString;
+        if (topology.Membership == ClusteringKind.AdoNet)
         {
             silo.Configure<ClusterOptions>(options =>
             {
@@ -39,7 +44,7 @@ public static class CredentialsClustering
             }
             silo.UseAdoNetClustering(options =>
             {
-                options.Invariant = PostgreSqlClustering.Invariant;
+                options.Invariant = PostgreSqlMembershipTable.Invariant;
                 options.ConnectionString = RequirePostgres(postgres);
             });
         }
@@ -59,10 +64,13 @@ public static class CredentialsClustering
     /// table's active gateways (AdoNet), else the co-hosted silo's gateway on localhost.
     /// <paramref name="role"/> picks the connection budget: an API node's or an operator command's.
     /// </summary>
-    public static IClientBuilder UseCredentialsClustering(this IClientBuilder client, IConfiguration configuration, bool clusterRole, ProcessRole role = ProcessRole.ApiNode)
+    public static IClientBuilder UseCredentialsClustering(this IClientBuilder client, IConfiguration configuration, bool clusterRole, ProcessRole role = ProcessRole.ApiNode) =>
+        client.UseCredentialsClustering(Topology.Of(configuration, role, clusterRole), configuration);
+
+    public static IClientBuilder UseCredentialsClustering(this IClientBuilder client, Topology topology, IConfiguration configuration)
     {
-        var settings = ClusteringSettings.From(configuration);
-        var postgres = ConnectionBudget.StateConnectionString(configuration, role);
+        var settings = topology.Clustering;
+        var postgres = topology.StateConnectionString;
         client.Configure<ClusterOptions>(options =>
         {
             options.ClusterId = settings.ClusterId;
@@ -73,11 +81,11 @@ public static class CredentialsClustering
         {
             client.UseStaticClustering(gateways);
         }
-        else if (settings.Resolve(clusterRole, postgres) == ClusteringKind.AdoNet)
+        else if (topology.Membership == ClusteringKind.AdoNet)
         {
             client.UseAdoNetClustering(options =>
             {
-                options.Invariant = PostgreSqlClustering.Invariant;
+                options.Invariant = PostgreSqlMembershipTable.Invariant;
                 options.ConnectionString = RequirePostgres(postgres);
             });
             // New silos (scale-out) reach clients at the next refresh.

@@ -14,27 +14,6 @@ public static partial class CredentialsSiloExtensions
     /// <summary>The name of the AdoNet grain storage provider holding every org's state.</summary>
     public const string StorageName = "credentials";
 
-    /// <summary>
-    /// Picks the storage backend from configuration: PostgreSQL when
-    /// <c>ConnectionStrings:PostgreSql</c> is set, with this role's connection budget applied, else
-    /// SQLite under <c>Storage:DataDirectory</c> (default <c>./data</c>). The one switch between the
-    /// embedded default and a cluster.
-    /// </summary>
-    public static StorageBackend StorageFromConfiguration(IConfiguration configuration, ProcessRole role)
-    {
-        var postgres = configuration.GetConnectionString("PostgreSql");
-        if (!string.IsNullOrWhiteSpace(postgres))
-        {
-            var budget = ConnectionBudget.From(configuration, role);
-            return new PostgreSqlStorage(budget.State(postgres)) { BlobConnectionString = budget.Blobs(postgres) };
-        }
-        return SqliteStorage.InDirectory(DataDirectory(configuration));
-    }
-
-    /// <summary><c>Storage:DataDirectory</c>, default <c>data</c> (relative to where the process runs).</summary>
-    public static string DataDirectory(IConfiguration configuration) =>
-        configuration["Storage:DataDirectory"] is { Length: > 0 } directory ? directory : "data";
-
     /// <summary>Registers the org grain's storage: the AdoNet provider, its schema and the chunk store.</summary>
     public static ISiloBuilder AddCredentialsStorage(this ISiloBuilder silo, StorageBackend backend)
     {
@@ -42,6 +21,7 @@ public static partial class CredentialsSiloExtensions
         silo.Services.TryAddSingleton(sp => Blobs.BlobStores.For(backend, sp.GetRequiredService<IOptions<ClusterOptions>>().Value.ServiceId));
         silo.Services.AddSingleton(TimeProvider.System);
         silo.Services.AddOptions<Quotas.OrgLimits>().Bind(silo.Configuration.GetSection(Quotas.OrgLimits.Section))
+            // No data annotations here (this project has no Options.DataAnnotations): the rule is IsValid.
             .Validate(limits => limits.IsValid, "Limits:MaxOrgRecordBytes, Limits:MaxOrgImageBytes and Limits:MaxReplyBytes must be positive.")
             .ValidateOnStart();
         silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, SchemaInitializer>();

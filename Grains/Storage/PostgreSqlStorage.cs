@@ -1,3 +1,4 @@
+using Credentials.Grains.Membership;
 using System.Data.Common;
 using Npgsql;
 
@@ -97,8 +98,8 @@ public sealed class PostgreSqlStorage(string connectionString) : StorageBackend(
         await ExecuteAsync(connection, transaction, Schema, cancellationToken);
         await UpsertQueriesAsync(connection, transaction, Queries, cancellationToken);
         // The cluster membership table shares OrleansQuery and the advisory lock (Orleans:Clustering=AdoNet).
-        await ExecuteAsync(connection, transaction, PostgreSqlClustering.Schema, cancellationToken);
-        await UpsertQueriesAsync(connection, transaction, PostgreSqlClustering.Queries, cancellationToken);
+        await ExecuteAsync(connection, transaction, PostgreSqlMembershipTable.Schema, cancellationToken);
+        await UpsertQueriesAsync(connection, transaction, PostgreSqlMembershipTable.Queries, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
     }
 }

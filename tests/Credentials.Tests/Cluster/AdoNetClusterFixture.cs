@@ -1,3 +1,4 @@
+using Credentials.Grains.Membership;
 using Credentials.Grains.Hosting;
 using Credentials.Grains.Storage;
 using Credentials.Tests.Infrastructure;
@@ -47,7 +48,7 @@ public sealed class AdoNetClusterFixture : IAsyncLifetime
             var postgres = siloBuilder.Configuration.GetConnectionString("PostgreSql")!;
             siloBuilder.UseAdoNetClustering(options =>
             {
-                options.Invariant = PostgreSqlClustering.Invariant;
+                options.Invariant = PostgreSqlMembershipTable.Invariant;
                 options.ConnectionString = postgres;
             });
             siloBuilder.AddCredentialsStorage(new PostgreSqlStorage(postgres));

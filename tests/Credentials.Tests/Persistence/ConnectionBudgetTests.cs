@@ -31,7 +31,7 @@ public sealed class ConnectionBudgetTests
     {
         var configuration = Configuration(("Storage:MaxPoolSize", "7"), ("Storage:BlobMaxPoolSize", "3"), ("Storage:ConnectionTimeoutSeconds", "2"));
 
-        var storage = Assert.IsType<PostgreSqlStorage>(CredentialsSiloExtensions.StorageFromConfiguration(configuration, ProcessRole.Silo));
+        var storage = Assert.IsType<PostgreSqlStorage>(Topology.Of(configuration, ProcessRole.Silo, inCluster: true).Backend!);
 
         var state = new NpgsqlConnectionStringBuilder(storage.ConnectionString);
         var blobs = new NpgsqlConnectionStringBuilder(storage.BlobConnectionString);
@@ -72,7 +72,7 @@ public sealed class ConnectionBudgetTests
 
         var membership = host.Services.GetRequiredService<IOptions<AdoNetClusteringSiloOptions>>().Value.ConnectionString;
 
-        Assert.Equal(CredentialsSiloExtensions.StorageFromConfiguration(configuration, role).ConnectionString, membership);
+        Assert.Equal(Topology.Of(configuration, role, clusterRole).Backend!.ConnectionString, membership);
         Assert.Equal(4, new NpgsqlConnectionStringBuilder(membership).MaxPoolSize);
     }
 
@@ -143,7 +143,7 @@ public sealed class PoolExhaustionTests
 
         // Npgsql pools per connection string in the process: holding the one connection of the
         // service's state pool exhausts it.
-        var budgeted = new ConnectionBudget { MaxPoolSize = 1, ConnectionTimeoutSeconds = 1 }.State(TestBackends.PostgresConnectionString);
+        var budgeted = new ConnectionBudget(new StorageSettings { MaxPoolSize = 1, ConnectionTimeoutSeconds = 1 }, ProcessRole.Embedded).State(TestBackends.PostgresConnectionString);
         var held = new NpgsqlConnection(budgeted);
         await held.OpenAsync();
         HttpResponseMessage refused;

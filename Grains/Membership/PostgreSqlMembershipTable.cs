@@ -1,6 +1,6 @@
 using System.Data.Common;
 
-namespace Credentials.Grains.Storage;
+namespace Credentials.Grains.Membership;
 
 /// <summary>
 /// The cluster membership table on PostgreSQL, for Microsoft.Orleans.Clustering.AdoNet 10.4: its
@@ -15,7 +15,7 @@ namespace Credentials.Grains.Storage;
 /// racing on one version cannot both win. The insert and update queries answer one boolean.
 /// Reads always return the version row, joined to zero or more silo rows.
 /// </remarks>
-internal static class PostgreSqlClustering
+internal static class PostgreSqlMembershipTable
 {
     /// <summary>The ADO.NET invariant the clustering provider loads (Npgsql, as for storage).</summary>
     public const string Invariant = "Npgsql";
