@@ -1,4 +1,6 @@
+using Credentials.Api.Http;
 using Credentials.Grains.Hosting;
+using Credentials.Grains.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -28,10 +30,9 @@ public static class SiloHealth
         {
             var report = await health.CheckHealthAsync(check => check.Tags.Contains("ready"), context.RequestAborted);
             if (report.Status == HealthStatus.Healthy) return Results.Text("Healthy");
-            context.Response.Headers.RetryAfter = "5";
             var failing = string.Join("; ", report.Entries.Where(e => e.Value.Status != HealthStatus.Healthy)
                 .Select(e => $"{e.Key}: {e.Value.Description}"));
-            return Results.Problem(failing, statusCode: StatusCodes.Status503ServiceUnavailable, title: "Service Unavailable");
+            return Problems.Unavailable(context.Response, failing);
         });
     }
 

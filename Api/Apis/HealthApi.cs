@@ -32,9 +32,8 @@ public static class HealthApi
     {
         var report = await readiness.CheckAsync().WaitAsync(context.RequestAborted);
         if (report.Status == HealthStatus.Healthy) return TypedResults.Text("Healthy");
-        context.Response.Headers.RetryAfter = "5";
         var failing = string.Join("; ", report.Entries.Where(e => e.Value.Status != HealthStatus.Healthy)
             .Select(e => $"{e.Key}: {e.Value.Description}"));
-        return TypedResults.Problem(failing, statusCode: StatusCodes.Status503ServiceUnavailable, title: "Service Unavailable");
+        return Problems.Unavailable(context.Response, failing);
     }
 }

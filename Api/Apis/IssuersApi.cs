@@ -1,5 +1,5 @@
-using System.Text.Json.Serialization;
 using Credentials.Api.Auth;
+using Credentials.Api.Contracts;
 using Credentials.Api.Extensions;
 using Credentials.Api.Http;
 using Credentials.Grains;
@@ -72,7 +72,7 @@ public static class IssuersApi
 
         var grain = grains.GetGrain<IOrgGrain>(org);
         var outcome = await grain.ListIssuers(q, (int)Math.Min(paging.Offset, int.MaxValue), paging.Limit);
-        if (outcome.Status == OutcomeStatus.OrgNotFound) return Problems.OrgNotFound(org);
+        if (!outcome.Succeeded) return OutcomeResults.Problem(outcome, org);
 
         var first = outcome.Value!;
         var count = first.Count;
@@ -126,25 +126,14 @@ public static class IssuersApi
         if (error is not null) return AsError(error);
 
         var outcome = await grains.GetGrain<IOrgGrain>(org).CreateIssuer(input!);
-        return outcome.Status switch
-        {
-            OutcomeStatus.Created => TypedResults.Ok(new Envelope<IssuerView>(Status.Created, IssuerView.From(org, outcome.Value!))),
-            OutcomeStatus.Invalid => Problems.Invalid(outcome.Errors!),
-            OutcomeStatus.QuotaExceeded => Problems.QuotaExceeded(outcome.Detail!),
-            _ => Problems.OrgNotFound(org),
-        };
+        return OutcomeResults.MapWrite(outcome, org, issuer => TypedResults.Ok(new Envelope<IssuerView>(Status.Created, IssuerView.From(org, issuer))));
     }
 
     public static async Task<Results<Ok<IssuerView[]>, ProblemHttpResult>> GetIssuer(
         string org, [FromRoute(Name = "user_id")] string userId, string entityId, IGrainFactory grains)
     {
         var outcome = await grains.GetGrain<IOrgGrain>(org).GetIssuer(entityId);
-        return outcome.Status switch
-        {
-            OutcomeStatus.Ok => TypedResults.Ok(new[] { IssuerView.From(org, outcome.Value!) }),
-            OutcomeStatus.NotFound => IssuerNotFound(entityId),
-            _ => Problems.OrgNotFound(org),
-        };
+        return OutcomeResults.Map(outcome, org, issuer => TypedResults.Ok(new[] { IssuerView.From(org, issuer) }), () => IssuerNotFound(entityId));
     }
 
     public static Task<Results<Ok<IssuerView[]>, ProblemHttpResult, ValidationProblem>> ReplaceIssuer(
@@ -163,26 +152,14 @@ public static class IssuersApi
         if (error is not null) return AsError(error);
 
         var outcome = await apply(grains.GetGrain<IOrgGrain>(org), WithoutEntityId(input!));
-        return outcome.Status switch
-        {
-            OutcomeStatus.Ok => TypedResults.Ok(new[] { IssuerView.From(org, outcome.Value!) }),
-            OutcomeStatus.Invalid => Problems.Invalid(outcome.Errors!),
-            OutcomeStatus.QuotaExceeded => Problems.QuotaExceeded(outcome.Detail!),
-            OutcomeStatus.NotFound => IssuerNotFound(entityId),
-            _ => Problems.OrgNotFound(org),
-        };
+        return OutcomeResults.MapWrite(outcome, org, issuer => TypedResults.Ok(new[] { IssuerView.From(org, issuer) }), () => IssuerNotFound(entityId));
     }
 
     public static async Task<Results<Ok<StatusOnly>, ProblemHttpResult>> DeleteIssuer(
         string org, [FromRoute(Name = "user_id")] string userId, string entityId, IGrainFactory grains)
     {
         var outcome = await grains.GetGrain<IOrgGrain>(org).DeleteIssuer(entityId);
-        return outcome.Status switch
-        {
-            OutcomeStatus.Ok => TypedResults.Ok(new StatusOnly(Status.Deleted)),
-            OutcomeStatus.NotFound => IssuerNotFound(entityId),
-            _ => Problems.OrgNotFound(org),
-        };
+        return OutcomeResults.Map(outcome, org, _ => TypedResults.Ok(new StatusOnly(Status.Deleted)), () => IssuerNotFound(entityId));
     }
 
     /// <summary>
@@ -205,13 +182,3 @@ public static class IssuersApi
     /// <summary>The parser only ever answers with a problem result.</summary>
     private static ProblemHttpResult AsError(IResult error) => (ProblemHttpResult)error;
 }
-
-/// <summary>The body of an issuer write, for the OpenAPI document (any of three encodings).</summary>
-public sealed record IssuerWriteRequest(
-    [property: JsonPropertyName("name")] string Name,
-    [property: JsonPropertyName("iconImage")] string? IconImage,
-    [property: JsonPropertyName("email")] string? Email,
-    [property: JsonPropertyName("url")] string? Url,
-    [property: JsonPropertyName("allowed_template_tags")] IReadOnlyList<string>? AllowedTemplateTags,
-    [property: JsonPropertyName("signatories")] IReadOnlyDictionary<string, string>? Signatories,
-    [property: JsonPropertyName("entityId")] string? EntityId);

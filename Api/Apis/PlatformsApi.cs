@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Credentials.Api.Auth;
+using Credentials.Api.Contracts;
 using Credentials.Api.Http;
 using Credentials.Grains;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -64,8 +65,7 @@ public static class PlatformsApi
         if (errors.Count > 0) return Problems.Invalid(errors);
 
         var outcome = await grains.GetGrain<IOrgGrain>(key!).CreatePlatform(name);
-        if (!outcome.Succeeded) return Problems.Invalid(outcome.Errors!);
-        return TypedResults.Created($"/api/platforms/{key}/", PlatformView.From(outcome.Value!));
+        return OutcomeResults.MapWrite(outcome, key!, platform => TypedResults.Created($"/api/platforms/{key}/", PlatformView.From(platform)));
     }
 
     private static string? StringField(JsonElement body, string field, Dictionary<string, string[]> errors)

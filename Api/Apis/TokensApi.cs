@@ -1,6 +1,6 @@
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using Credentials.Api.Auth;
+using Credentials.Api.Contracts;
 using Credentials.Api.Http;
 using Credentials.Grains;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -47,41 +47,20 @@ public static class TokensApi
             return Problems.BadRequest("The body must be a JSON object with a \"name\" string.");
         }
         var outcome = await grains.GetGrain<IOrgGrain>(org).CreateToken(body?.Name ?? "");
-        return outcome.Status switch
-        {
-            OutcomeStatus.Created => TypedResults.Created($"/api/platforms/{org}/tokens/{outcome.Value!.Name}/",
-                new TokenCreatedView(outcome.Value.Name, outcome.Value.Token, PlatformView.Timestamp(outcome.Value.Created))),
-            OutcomeStatus.Invalid => Problems.Invalid(outcome.Errors!),
-            _ => Problems.OrgNotFound(org),
-        };
+        return OutcomeResults.MapWrite(outcome, org, token => TypedResults.Created($"/api/platforms/{org}/tokens/{token.Name}/",
+            new TokenCreatedView(token.Name, token.Token, PlatformView.Timestamp(token.Created))));
     }
 
     public static async Task<Results<Ok<TokenView[]>, ProblemHttpResult>> ListTokens(string org, IGrainFactory grains)
     {
         var outcome = await grains.GetGrain<IOrgGrain>(org).ListTokens();
-        if (outcome.Status == OutcomeStatus.OrgNotFound) return Problems.OrgNotFound(org);
-        return TypedResults.Ok(outcome.Value!.Select(t => new TokenView(t.Name, PlatformView.Timestamp(t.Created))).ToArray());
+        return OutcomeResults.Map(outcome, org,
+            tokens => TypedResults.Ok(tokens.Select(t => new TokenView(t.Name, PlatformView.Timestamp(t.Created))).ToArray()));
     }
 
     public static async Task<Results<NoContent, ProblemHttpResult>> RevokeToken(string org, string name, IGrainFactory grains)
     {
         var outcome = await grains.GetGrain<IOrgGrain>(org).RevokeToken(name);
-        return outcome.Status switch
-        {
-            OutcomeStatus.Ok => TypedResults.NoContent(),
-            OutcomeStatus.NotFound => Problems.NotFound($"No live token named '{name}'."),
-            _ => Problems.OrgNotFound(org),
-        };
+        return OutcomeResults.Map(outcome, org, _ => TypedResults.NoContent(), () => Problems.NotFound($"No live token named '{name}'."));
     }
 }
-
-public sealed record CreateTokenRequest([property: JsonPropertyName("name")] string? Name);
-
-public sealed record TokenCreatedView(
-    [property: JsonPropertyName("name")] string Name,
-    [property: JsonPropertyName("token")] string Token,
-    [property: JsonPropertyName("created")] string Created);
-
-public sealed record TokenView(
-    [property: JsonPropertyName("name")] string Name,
-    [property: JsonPropertyName("created")] string Created);

@@ -2,6 +2,7 @@ using System.Security.Claims;
 using System.Text;
 using System.Text.Json;
 using Credentials.Api.Extensions;
+using Credentials.Api.Http;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Authorization;
@@ -126,16 +127,14 @@ public static class AccessPolicies
             OnChallenge = async context =>
             {
                 context.HandleResponse();
-                var problems = context.HttpContext.RequestServices.GetRequiredService<IProblemDetailsService>();
                 var challenge = context.AuthenticateFailure is null
                     ? "Bearer realm=\"credentials\", Api-Token realm=\"credentials\""
                     : "Bearer realm=\"credentials\", error=\"invalid_token\"";
-                await AuthProblems.WriteUnauthorizedAsync(context.HttpContext, problems, challenge);
+                await Problems.WriteUnauthorizedAsync(context.HttpContext, challenge);
             },
             OnForbidden = async context =>
             {
-                var problems = context.HttpContext.RequestServices.GetRequiredService<IProblemDetailsService>();
-                await AuthProblems.WriteForbiddenAsync(context.HttpContext, problems);
+                await Problems.WriteForbiddenAsync(context.HttpContext);
             },
         };
     }

@@ -19,8 +19,7 @@ public sealed class ApiTokenAuthenticationHandler(
     AdminToken adminToken,
     OrgTokenCache orgTokens,
     OrgDirectoryCache orgs,
-    ClientAddressLimiter addresses,
-    IProblemDetailsService problems)
+    ClientAddressLimiter addresses)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, loggerFactory, encoder)
 {
     public const string SchemeName = "ApiToken";
@@ -77,35 +76,8 @@ public sealed class ApiTokenAuthenticationHandler(
     }
 
     protected override Task HandleChallengeAsync(AuthenticationProperties properties) =>
-        AuthProblems.WriteUnauthorizedAsync(Context, problems, "Api-Token realm=\"credentials\", Bearer realm=\"credentials\"");
+        Problems.WriteUnauthorizedAsync(Context, "Api-Token realm=\"credentials\", Bearer realm=\"credentials\"");
 
     protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
-        AuthProblems.WriteForbiddenAsync(Context, problems);
+        Problems.WriteForbiddenAsync(Context);
 }
-
-/// <summary>The 401 and 403 bodies, the same whichever scheme answers.</summary>
-public static class AuthProblems
-{
-    public static async Task WriteUnauthorizedAsync(HttpContext context, IProblemDetailsService problems, string challenge)
-    {
-        context.Response.StatusCode = StatusCodes.Status401Unauthorized;
-        context.Response.Headers.WWWAuthenticate = challenge;
-        await Write(context, problems, StatusCodes.Status401Unauthorized, "Unauthorized",
-            "Authentication credentials were not provided or are not valid.");
-    }
-
-    public static async Task WriteForbiddenAsync(HttpContext context, IProblemDetailsService problems)
-    {
-        context.Response.StatusCode = StatusCodes.Status403Forbidden;
-        await Write(context, problems, StatusCodes.Status403Forbidden, "Forbidden",
-            "You do not have permission to perform this action.");
-    }
-
-    private static async Task Write(HttpContext context, IProblemDetailsService problems, int status, string title, string detail) =>
-        await problems.WriteAsync(new ProblemDetailsContext
-        {
-            HttpContext = context,
-            ProblemDetails = new ProblemDetails { Status = status, Title = title, Detail = detail },
-        });
-}
-

@@ -1,7 +1,6 @@
-using System.Globalization;
 using System.Threading.RateLimiting;
 using Credentials.Api.Extensions;
-using Microsoft.AspNetCore.Mvc;
+using Credentials.Api.Http;
 using Microsoft.AspNetCore.RateLimiting;
 
 namespace Credentials.Api.Auth;
@@ -34,8 +33,8 @@ public static class RateLimits
                     AutoReplenishment = true,
                 });
             });
-            options.OnRejected = (context, _) => WriteTooManyRequestsAsync(context.HttpContext,
-                context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.Zero);
+            options.OnRejected = (context, _) => new ValueTask(Problems.WriteTooManyRequestsAsync(context.HttpContext,
+                context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.Zero));
         });
         return services;
     }
@@ -50,27 +49,9 @@ public static class RateLimits
             && context.GetEndpoint()?.Metadata.GetMetadata<DisableRateLimitingAttribute>() is null
             && !context.RequestServices.GetRequiredService<ClientAddressLimiter>().TryAcquire(context.Connection.RemoteIpAddress, out var retryAfter))
         {
-            await WriteTooManyRequestsAsync(context, retryAfter);
+            await Problems.WriteTooManyRequestsAsync(context, retryAfter);
             return;
         }
         await next(context);
     });
-
-    /// <summary>429 problem+json with <c>Retry-After</c> in whole seconds (at least 1).</summary>
-    public static async ValueTask WriteTooManyRequestsAsync(HttpContext http, TimeSpan wait)
-    {
-        var retryAfter = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds));
-        http.Response.StatusCode = StatusCodes.Status429TooManyRequests;
-        http.Response.Headers.RetryAfter = retryAfter.ToString(CultureInfo.InvariantCulture);
-        await http.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
-        {
-            HttpContext = http,
-            ProblemDetails = new ProblemDetails
-            {
-                Status = StatusCodes.Status429TooManyRequests,
-                Title = "Too Many Requests",
-                Detail = $"Rate limit exceeded; retry after {retryAfter} s.",
-            },
-        });
-    }
 }

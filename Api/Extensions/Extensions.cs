@@ -1,4 +1,5 @@
 using Credentials.Api.Auth;
+using Credentials.Api.Contracts;
 using Credentials.Api.Http;
 using Credentials.Grains.Blobs;
 using Credentials.Grains.Hosting;

@@ -1,5 +1,7 @@
 namespace Credentials.Grains.Storage;
 
+// The shapes the org grain's rows hold: chunks of items, the platform row and the token set.
+
 /// <summary>
 /// What one chunk row holds: up to a bounded number of items in creation order, and the
 /// highest sequence number ever handed out in it. The tail chunk's high-water mark is the org's

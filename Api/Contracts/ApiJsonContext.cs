@@ -1,7 +1,7 @@
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Mvc;
 
-namespace Credentials.Api.Http;
+namespace Credentials.Api.Contracts;
 
 /// <summary>Source-generated JSON for every type the API writes: no reflection on hot paths.</summary>
 [JsonSerializable(typeof(IssuerView))]
@@ -11,12 +11,12 @@ namespace Credentials.Api.Http;
 [JsonSerializable(typeof(IssuerView[]))]
 [JsonSerializable(typeof(PlatformView))]
 [JsonSerializable(typeof(CreatePlatformRequest))]
-[JsonSerializable(typeof(Apis.IssuerWriteRequest))]
-[JsonSerializable(typeof(Apis.CreateTokenRequest))]
-[JsonSerializable(typeof(Apis.TokenCreatedView))]
-[JsonSerializable(typeof(Apis.TokenView[]))]
-[JsonSerializable(typeof(Apis.ImageView))]
-[JsonSerializable(typeof(Apis.ImageView[]))]
+[JsonSerializable(typeof(IssuerWriteRequest))]
+[JsonSerializable(typeof(CreateTokenRequest))]
+[JsonSerializable(typeof(TokenCreatedView))]
+[JsonSerializable(typeof(TokenView[]))]
+[JsonSerializable(typeof(ImageView))]
+[JsonSerializable(typeof(ImageView[]))]
 [JsonSerializable(typeof(ProblemDetails))]
 [JsonSerializable(typeof(HttpValidationProblemDetails))]
 [JsonSerializable(typeof(Dictionary<string, string[]>))]
