@@ -9,10 +9,8 @@ public sealed partial class OrgGrain
     public async Task<Outcome<IssuedToken>> CreateToken(string name)
     {
         if (_platform is null) return Outcome<IssuedToken>.OrgNotFound;
-        if (!ApiTokens.IsValidName(name)) return Outcome<IssuedToken>.Invalid("name", "Use 1 to 64 letters, digits, '.', '_' or '-'.");
         var live = _tokens.Value?.Tokens ?? [];
-        if (live.Any(t => t.Name == name)) return Outcome<IssuedToken>.Invalid("name", "A live token with this name already exists.");
-        if (live.Length >= ApiTokens.MaxPerOrg) return Outcome<IssuedToken>.Invalid("name", $"A platform may hold at most {ApiTokens.MaxPerOrg} live tokens.");
+        if (ApiTokens.NameError(name, live.Select(t => t.Name).ToArray()) is { } error) return Outcome<IssuedToken>.Invalid("name", error);
 
         var secret = ApiTokens.NewSecret(Org);
         var created = clock.GetUtcNow();
