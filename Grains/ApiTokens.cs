@@ -23,6 +23,15 @@ public static partial class ApiTokens
 
     public static bool IsValidName(string? name) => name is not null && NamePattern().IsMatch(name);
 
+    /// <summary>Why a new token may not take <paramref name="name"/> beside the org's live tokens; null when it may.</summary>
+    public static string? NameError(string? name, IReadOnlyCollection<string> liveNames)
+    {
+        if (!IsValidName(name)) return "Use 1 to 64 letters, digits, '.', '_' or '-'.";
+        if (liveNames.Contains(name!)) return "A live token with this name already exists.";
+        if (liveNames.Count >= MaxPerOrg) return $"A platform may hold at most {MaxPerOrg} live tokens.";
+        return null;
+    }
+
     public static string NewSecret(string org) => $"{Prefix}{org}.{RandomBase64Url(SecretBytes)}";
 
     /// <summary><paramref name="bytes"/> random bytes as URL-safe base64 without padding.</summary>

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Credentials.Grains.Blobs;
 using Credentials.Grains.Images;
 using Credentials.Grains.Issuers;
@@ -11,23 +10,19 @@ using Orleans.Concurrency;
 namespace Credentials.Grains;
 
 /// <summary>
-/// Owns one org: its platform record and its issuers. Every read is served from memory. A write
-/// changes memory in one synchronous turn, then waits for the group commit that makes it durable,
-/// so the grain is reentrant: while one batch is being written, the next requests are already
-/// being validated and joining the next batch.
+/// Owns one org. Every read is served from memory. A write changes memory in one synchronous turn,
+/// then waits for the group commit that makes it durable, so the grain is reentrant: while one
+/// batch is being written, the next requests are already being validated and joining the next batch.
 /// </summary>
+/// <remarks>
+/// What an org does, one partial file each: <c>OrgGrain.Platform.cs</c> (the platform record),
+/// <c>OrgGrain.Tokens.cs</c> (API tokens), <c>OrgGrain.Issuers.cs</c> (issuers),
+/// <c>OrgGrain.Images.cs</c> (image records; their blobs are counted by <see cref="BlobBookkeeping"/>).
+/// This file holds what they share: activation, the commit and the call filter.
+/// </remarks>
 [Reentrant]
 public sealed partial class OrgGrain(ChunkStore store, IBlobStore blobs, TimeProvider clock, IOptions<OrgLimits> limits, ILogger<OrgGrain> logger) : Grain, IOrgGrain, IIncomingGrainCallFilter
 {
-    /// <summary>Bounds the in-memory state of one org.</summary>
-    public const int MaxIssuersPerOrg = 250_000;
-    public const int MaxImagesPerOrg = 1_000_000;
-    /// <summary>Image records are small: more of them fit a bounded chunk.</summary>
-    private const int ImagesPerChunk = 512;
-    /// <summary>Most image ids one search reply looks up, whatever the byte bound would allow.</summary>
-    private const int MaxImagesPerReply = 8192;
-    /// <summary>An unreferenced blob younger than this may belong to an upload still on its way.</summary>
-    private static readonly TimeSpan OrphanGrace = TimeSpan.FromMinutes(15);
     private static readonly TimeSpan MissingOrgLifetime = TimeSpan.FromSeconds(1);
 
     private string Org => this.GetPrimaryKeyString();
@@ -36,19 +31,17 @@ public sealed partial class OrgGrain(ChunkStore store, IBlobStore blobs, TimePro
     private SingleRow<TokenSet> _tokens = null!;
     private ChunkedCollection<Issuer> _issuers = null!;
     private ChunkedCollection<ImageRecord> _images = null!;
-    // Blob bookkeeping: records per hash, uploads checking a hash right now, hashes being deleted.
-    private readonly Dictionary<string, int> _blobRefs = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, int> _pendingAdds = new(StringComparer.Ordinal);
-    private readonly HashSet<string> _collecting = new(StringComparer.Ordinal);
     private readonly ImageNameIndex _imageNames = new();
     private GroupCommit _commit = null!;
     /// <summary>Bytes stored against the org's limits, kept in step with the records.</summary>
     private readonly OrgUsage _usage = new(limits.Value);
+    private BlobBookkeeping _blobs = null!;
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        _issuers = new ChunkedCollection<Issuer>($"{Org}/issuers", i => i.EntityId, IssuerSize);
-        _images = new ChunkedCollection<ImageRecord>($"{Org}/images", ImageKey, i => 160 + i.Name.Length * 2, ImagesPerChunk);
+        _issuers = new ChunkedCollection<Issuer>($"{Org}/issuers", i => i.EntityId, IssuerRules.ChunkSize);
+        _images = new ChunkedCollection<ImageRecord>($"{Org}/images", ImageKey, ImageRules.ChunkSize, ImagesPerChunk);
+        _blobs = new BlobBookkeeping(Org, blobs, _usage, clock, logger);
         _commit = new GroupCommit(store, TakeChanges, OnCommitFailed);
         _platformRow = new SingleRow<PlatformRecord>(StoredOrgs.PlatformKey(Org));
         _tokens = new SingleRow<TokenSet>($"{Org}/tokens");
@@ -79,374 +72,13 @@ public sealed partial class OrgGrain(ChunkStore store, IBlobStore blobs, TimePro
         // Reference counts come from every record loaded, those behind a chunk gap included.
         for (var i = 0; i < _images.Count; i++)
         {
-            Reference(_images[i], +1);
+            _blobs.Reference(_images[i], +1);
             _usage.AddRecordBytes(RecordSize.Of(_images[i]));
             _imageNames.Add(_images[i].Id, _images[i].Name);
         }
         // Blobs left behind by a crash between a blob write and its record are collected a minute
         // after activation and hourly while the org stays active.
-        this.RegisterGrainTimer(CollectOrphansAsync, new GrainTimerCreationOptions(TimeSpan.FromMinutes(1), TimeSpan.FromHours(1)));
-    }
-
-    private static string ImageKey(ImageRecord image) => image.Id.ToString(CultureInfo.InvariantCulture);
-
-    public async Task<Outcome<Platform>> CreatePlatform(string? name)
-    {
-        if (_platform is not null)
-        {
-            await RegisterInDirectory(); // repairs a create whose registration failed
-            return Outcome<Platform>.Invalid("key", "A platform with this key already exists.");
-        }
-        var trimmed = string.IsNullOrWhiteSpace(name) ? Org : name.Trim();
-        if (IssuerRules.CodePoints(trimmed) > 255 || IssuerRules.HasControlCharacter(trimmed))
-        {
-            return Outcome<Platform>.Invalid("name", "Ensure this field has no more than 255 characters and no control characters.");
-        }
-        var created = clock.GetUtcNow();
-        created = created.AddTicks(-(created.Ticks % TimeSpan.TicksPerMillisecond));
-        _platform = new Platform(Org, trimmed, created);
-        _platformRow.Set(new PlatformRecord(Org, trimmed, created));
-        await _commit.CommitAsync();
-        await RegisterInDirectory();
-        return new Outcome<Platform>(OutcomeStatus.Created, _platform);
-    }
-
-    /// <summary>After the platform is durable and before the create is acknowledged, so API nodes accept the org's tokens.</summary>
-    private Task RegisterInDirectory() => GrainFactory.GetGrain<IOrgDirectoryGrain>(0).Register(Org);
-
-    public Task<Platform?> GetPlatform() => Task.FromResult(_platform);
-
-    public async Task<Outcome<IssuedToken>> CreateToken(string name)
-    {
-        if (_platform is null) return Outcome<IssuedToken>.OrgNotFound;
-        if (!ApiTokens.IsValidName(name)) return Outcome<IssuedToken>.Invalid("name", "Use 1 to 64 letters, digits, '.', '_' or '-'.");
-        var live = _tokens.Value?.Tokens ?? [];
-        if (live.Any(t => t.Name == name)) return Outcome<IssuedToken>.Invalid("name", "A live token with this name already exists.");
-        if (live.Length >= ApiTokens.MaxPerOrg) return Outcome<IssuedToken>.Invalid("name", $"A platform may hold at most {ApiTokens.MaxPerOrg} live tokens.");
-
-        var secret = ApiTokens.NewSecret(Org);
-        var created = clock.GetUtcNow();
-        _tokens.Set(new TokenSet([.. live, new StoredToken(name, ApiTokens.Hash(secret), created)]));
-        await _commit.CommitAsync();
-        return new Outcome<IssuedToken>(OutcomeStatus.Created, new IssuedToken(name, secret, created));
-    }
-
-    public Task<Outcome<IReadOnlyList<ApiTokenInfo>>> ListTokens()
-    {
-        if (_platform is null) return Task.FromResult(Outcome<IReadOnlyList<ApiTokenInfo>>.OrgNotFound);
-        IReadOnlyList<ApiTokenInfo> tokens = (_tokens.Value?.Tokens ?? []).Select(t => new ApiTokenInfo(t.Name, t.Created)).ToArray();
-        return Task.FromResult(new Outcome<IReadOnlyList<ApiTokenInfo>>(OutcomeStatus.Ok, tokens));
-    }
-
-    public async Task<Outcome<bool>> RevokeToken(string name)
-    {
-        if (_platform is null) return Outcome<bool>.OrgNotFound;
-        var live = _tokens.Value?.Tokens ?? [];
-        if (!live.Any(t => t.Name == name)) return Outcome<bool>.NotFound;
-        _tokens.Set(new TokenSet(live.Where(t => t.Name != name).ToArray()));
-        await _commit.CommitAsync();
-        return new Outcome<bool>(OutcomeStatus.Ok, true);
-    }
-
-    public Task<string?> AuthenticateToken(byte[] tokenHash)
-    {
-        string? match = null;
-        // Every live token is compared, in constant time each, whatever matches first.
-        foreach (var token in _tokens?.Value?.Tokens ?? [])
-        {
-            if (System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(token.Hash, tokenHash)) match = token.Name;
-        }
-        return Task.FromResult(match);
-    }
-
-    public Task<Outcome<IssuerPage>> ListIssuers(string? query, int offset, int limit, long after = 0)
-    {
-        if (_platform is null) return Task.FromResult(Outcome<IssuerPage>.OrgNotFound);
-        var budget = limits.Value.MaxReplyBytes;
-        var first = after > 0 ? _issuers.FirstIndexAfter(after) : 0;
-        var items = new List<Issuer>(Math.Clamp(limit, 0, 64));
-        long bytes = 0;
-        long? continueAfter = null;
-        var lastTaken = -1;
-
-        // Takes the item at index while the page has room; false once it is full or out of bytes.
-        bool Take(int index)
-        {
-            if (items.Count >= limit || continueAfter is not null) return false;
-            var issuer = _issuers[index];
-            var size = RecordSize.Of(issuer);
-            if (items.Count > 0 && bytes + size > budget)
-            {
-                continueAfter = _issuers.SeqAt(lastTaken);
-                return false;
-            }
-            items.Add(issuer);
-            bytes += size;
-            lastTaken = index;
-            return true;
-        }
-
-        if (string.IsNullOrEmpty(query))
-        {
-            for (var i = first + (long)offset; i < _issuers.Count && Take((int)i); i++) { }
-            return Task.FromResult(new Outcome<IssuerPage>(OutcomeStatus.Ok, new IssuerPage(_issuers.Count, items, continueAfter)));
-        }
-
-        // The count is of every match; the page starts after `after`, past `offset` matches.
-        var matched = 0;
-        var skipped = 0;
-        for (var i = 0; i < _issuers.Count; i++)
-        {
-            if (!_issuers[i].Name.Contains(query, StringComparison.OrdinalIgnoreCase)) continue;
-            matched++;
-            if (i < first) continue;
-            if (skipped < offset) { skipped++; continue; }
-            Take(i);
-        }
-        return Task.FromResult(new Outcome<IssuerPage>(OutcomeStatus.Ok, new IssuerPage(matched, items, continueAfter)));
-    }
-
-    public Task<Outcome<Issuer>> GetIssuer(string entityId)
-    {
-        if (_platform is null) return Task.FromResult(Outcome<Issuer>.OrgNotFound);
-        return Task.FromResult(_issuers.TryGet(entityId, out var issuer)
-            ? new Outcome<Issuer>(OutcomeStatus.Ok, issuer)
-            : Outcome<Issuer>.NotFound);
-    }
-
-    public async Task<Outcome<Issuer>> CreateIssuer(IssuerInput input)
-    {
-        if (_platform is null) return Outcome<Issuer>.OrgNotFound;
-        string entityId;
-        // A present entityId must be a valid one: an empty string is not "absent". JSON null is.
-        if (input.EntityId is { IsSet: true, Value: not null } requested)
-        {
-            entityId = requested.Value;
-            if (!IssuerRules.IsValidEntityId(entityId))
-                return Outcome<Issuer>.Invalid(Merge(input, "entityId", "Use 1 to 64 letters, digits, '_' or '-'."));
-            if (_issuers.TryGet(entityId, out _))
-                return Outcome<Issuer>.Invalid(Merge(input, "entityId", "An issuer with this entityId already exists."));
-        }
-        else
-        {
-            do entityId = IssuerRules.NewEntityId(); while (_issuers.TryGet(entityId, out _));
-        }
-
-        var (issuer, errors) = IssuerRules.Apply(input, current: null, patch: false, entityId);
-        if (errors is not null) return Outcome<Issuer>.Invalid(errors);
-        if (_issuers.Count >= MaxIssuersPerOrg)
-            return Outcome<Issuer>.Invalid("entityId", $"This platform already holds the maximum of {MaxIssuersPerOrg} issuers.");
-        var size = RecordSize.Of(issuer!);
-        if (_usage.Refusal(size) is { } refusal) return Outcome<Issuer>.QuotaExceeded(refusal);
-
-        _issuers.Add(issuer!, _issuers.NextSeq());
-        _usage.AddRecordBytes(size);
-        await _commit.CommitAsync();
-        return new Outcome<Issuer>(OutcomeStatus.Created, issuer);
-    }
-
-    public Task<Outcome<Issuer>> ReplaceIssuer(string entityId, IssuerInput input) => Update(entityId, input, patch: false);
-
-    public Task<Outcome<Issuer>> PatchIssuer(string entityId, IssuerInput input) => Update(entityId, input, patch: true);
-
-    private async Task<Outcome<Issuer>> Update(string entityId, IssuerInput input, bool patch)
-    {
-        if (_platform is null) return Outcome<Issuer>.OrgNotFound;
-        if (!_issuers.TryGet(entityId, out var current)) return Outcome<Issuer>.NotFound;
-        // entityId is the issuer's identity: an entityId in the body is ignored.
-        var (issuer, errors) = IssuerRules.Apply(input with { EntityId = Field<string>.Unset }, current, patch, entityId);
-        if (errors is not null) return Outcome<Issuer>.Invalid(errors);
-        var growth = RecordSize.Of(issuer!) - RecordSize.Of(current);
-        if (_usage.Refusal(growth) is { } refusal) return Outcome<Issuer>.QuotaExceeded(refusal);
-        _issuers.Replace(entityId, issuer!);
-        _usage.AddRecordBytes(growth);
-        await _commit.CommitAsync();
-        return new Outcome<Issuer>(OutcomeStatus.Ok, issuer);
-    }
-
-    public async Task<Outcome<bool>> DeleteIssuer(string entityId)
-    {
-        if (_platform is null) return Outcome<bool>.OrgNotFound;
-        if (!_issuers.TryGet(entityId, out var issuer)) return Outcome<bool>.NotFound;
-        _issuers.Remove(entityId);
-        _usage.AddRecordBytes(-RecordSize.Of(issuer));
-        await _commit.CommitAsync();
-        return new Outcome<bool>(OutcomeStatus.Ok, true);
-    }
-
-    public async Task<Outcome<ImageRecord>> AddImage(ImageUpload upload)
-    {
-        if (_platform is null) return Outcome<ImageRecord>.OrgNotFound;
-        var (name, error) = ImageRules.Name(upload.Name, upload.FileName, upload.Extension);
-        if (error is not null) return Outcome<ImageRecord>.Invalid("name", error);
-        if (_images.Count >= MaxImagesPerOrg)
-            return Outcome<ImageRecord>.Invalid("image", $"This platform already holds the maximum of {MaxImagesPerOrg} images.");
-
-        var hash = upload.Sha256;
-        if (ImageRefusal(NewImage(name!, upload)) is { } early) return await RefuseImageAsync(hash, early);
-        if (_collecting.Contains(hash)) return new Outcome<ImageRecord>(OutcomeStatus.BlobMissing);
-        if (!_blobRefs.ContainsKey(hash))
-        {
-            // While this upload checks its blob, the blob cannot be collected.
-            _pendingAdds[hash] = _pendingAdds.GetValueOrDefault(hash) + 1;
-            bool exists;
-            try
-            {
-                exists = await blobs.ExistsAsync(Org, hash);
-            }
-            finally
-            {
-                if (--_pendingAdds[hash] == 0) _pendingAdds.Remove(hash);
-            }
-            if (!exists) return new Outcome<ImageRecord>(OutcomeStatus.BlobMissing);
-        }
-
-        // Decided again in the turn that adds the record: other writes ran during the await.
-        var image = NewImage(name!, upload);
-        if (ImageRefusal(image) is { } refusal) return await RefuseImageAsync(hash, refusal);
-        _images.Add(image, image.Id);
-        _imageNames.Add(image.Id, image.Name);
-        _usage.AddRecordBytes(RecordSize.Of(image));
-        Reference(image, +1);
-        await _commit.CommitAsync();
-        return new Outcome<ImageRecord>(OutcomeStatus.Created, image);
-    }
-
-    public Task<Outcome<bool>> CheckImageRoom(ImageUpload upload)
-    {
-        if (_platform is null) return Task.FromResult(Outcome<bool>.OrgNotFound);
-        var (name, error) = ImageRules.Name(upload.Name, upload.FileName, upload.Extension);
-        if (error is not null) return Task.FromResult(Outcome<bool>.Invalid("name", error));
-        return Task.FromResult(ImageRefusal(NewImage(name!, upload)) is { } refusal
-            ? Outcome<bool>.QuotaExceeded(refusal)
-            : new Outcome<bool>(OutcomeStatus.Ok, true));
-    }
-
-    private ImageRecord NewImage(string name, ImageUpload upload) =>
-        new(_images.NextSeq(), name, upload.Sha256, upload.Extension, upload.Length, upload.Width, upload.Height, clock.GetUtcNow());
-
-    /// <summary>Why this record would not fit; its bytes count only if no record uses them yet.</summary>
-    private string? ImageRefusal(ImageRecord image) =>
-        _usage.Refusal(RecordSize.Of(image), _blobRefs.ContainsKey(image.Sha256) ? 0 : image.Length);
-
-    /// <summary>A refused upload's bytes may already be in the store: no record uses them, so they go now.</summary>
-    private async Task<Outcome<ImageRecord>> RefuseImageAsync(string hash, string refusal)
-    {
-        await CollectAsync(hash);
-        return Outcome<ImageRecord>.QuotaExceeded(refusal);
-    }
-
-    public Task<Outcome<ImagePage>> SearchImages(string query, int offset, int limit, long afterId = 0)
-    {
-        if (_platform is null) return Task.FromResult(Outcome<ImagePage>.OrgNotFound);
-        var asked = Math.Min(limit, MaxImagesPerReply);
-        var ids = _imageNames.Search(query, offset, asked, afterId);
-        var budget = limits.Value.MaxReplyBytes;
-        var found = new List<ImageRecord>(ids.Count);
-        long bytes = 0;
-        foreach (var id in ids)
-        {
-            _images.TryGet(id.ToString(CultureInfo.InvariantCulture), out var image);
-            var size = RecordSize.Of(image);
-            if (found.Count > 0 && bytes + size > budget)
-            {
-                return Task.FromResult(new Outcome<ImagePage>(OutcomeStatus.Ok, new ImagePage(found, found[^1].Id)));
-            }
-            found.Add(image);
-            bytes += size;
-        }
-        // A full batch short of the limit may have more matches after it.
-        long? more = ids.Count == asked && asked < limit && ids.Count > 0 ? ids[^1] : null;
-        return Task.FromResult(new Outcome<ImagePage>(OutcomeStatus.Ok, new ImagePage(found, more)));
-    }
-
-    public Task<Outcome<ImageRecord>> GetImage(long id)
-    {
-        if (_platform is null) return Task.FromResult(Outcome<ImageRecord>.OrgNotFound);
-        return Task.FromResult(_images.TryGet(id.ToString(CultureInfo.InvariantCulture), out var image)
-            ? new Outcome<ImageRecord>(OutcomeStatus.Ok, image)
-            : Outcome<ImageRecord>.NotFound);
-    }
-
-    public async Task<Outcome<bool>> DeleteImage(long id)
-    {
-        if (_platform is null) return Outcome<bool>.OrgNotFound;
-        var key = id.ToString(CultureInfo.InvariantCulture);
-        if (!_images.TryGet(key, out var image)) return Outcome<bool>.NotFound;
-        _images.Remove(key);
-        _imageNames.Remove(id, LiveImageNames);
-        _usage.AddRecordBytes(-RecordSize.Of(image));
-        Reference(image, -1);
-        await _commit.CommitAsync();
-        // Only once the record's removal is durable may its bytes go.
-        if (!_blobRefs.ContainsKey(image.Sha256)) await CollectAsync(image.Sha256);
-        return new Outcome<bool>(OutcomeStatus.Ok, true);
-    }
-
-    private IEnumerable<(long Id, string Name)> LiveImageNames()
-    {
-        for (var i = 0; i < _images.Count; i++) yield return (_images[i].Id, _images[i].Name);
-    }
-
-    /// <summary>Counts the records using an image's blob; the blob's bytes count once, while any record uses it.</summary>
-    private void Reference(ImageRecord image, int delta)
-    {
-        var before = _blobRefs.GetValueOrDefault(image.Sha256);
-        var count = before + delta;
-        if (count > 0) _blobRefs[image.Sha256] = count;
-        else _blobRefs.Remove(image.Sha256);
-        if (before == 0 && count > 0) _usage.AddImageBytes(image.Length);
-        else if (before > 0 && count <= 0) _usage.AddImageBytes(-image.Length);
-    }
-
-    /// <summary>Deletes a blob no record uses and no upload is checking; uploads of it meanwhile are told to put it again.</summary>
-    private async Task CollectAsync(string hash)
-    {
-        if (_blobRefs.ContainsKey(hash) || _pendingAdds.ContainsKey(hash) || !_collecting.Add(hash)) return;
-        try
-        {
-            await blobs.DeleteAsync(Org, hash);
-        }
-        catch (Exception ex)
-        {
-            // The blob stays, unreferenced; the next orphan sweep takes it.
-            LogCollectFailed(logger, ex, Org);
-        }
-        finally
-        {
-            _collecting.Remove(hash);
-        }
-    }
-
-    private async Task CollectOrphansAsync(CancellationToken cancellationToken)
-    {
-        if (_platform is null) return;
-        var cutoff = clock.GetUtcNow() - OrphanGrace;
-        var orphans = new List<string>();
-        await foreach (var (hash, stored) in blobs.ListAsync(Org, cancellationToken))
-        {
-            if (stored < cutoff && !_blobRefs.ContainsKey(hash)) orphans.Add(hash);
-        }
-        foreach (var hash in orphans) await CollectAsync(hash);
-    }
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not delete an unreferenced blob of org {Org}; a later sweep will.")]
-    private static partial void LogCollectFailed(ILogger logger, Exception exception, string org);
-
-    private static Dictionary<string, string[]> Merge(IssuerInput input, string field, string message)
-    {
-        var errors = input.ParseErrors?.ToDictionary(kv => kv.Key, kv => kv.Value) ?? [];
-        errors[field] = errors.TryGetValue(field, out var existing) ? [.. existing, message] : [message];
-        return errors;
-    }
-
-    private static int IssuerSize(Issuer issuer)
-    {
-        var size = 64 + issuer.EntityId.Length + issuer.Name.Length + (issuer.Email?.Length ?? 0)
-            + (issuer.Url?.Length ?? 0) + (issuer.IconImage?.Length ?? 0);
-        if (issuer.AllowedTemplateTags is { } tags) foreach (var tag in tags) size += tag.Length + 3;
-        foreach (var (key, value) in issuer.Signatories) size += key.Length + value.Length + 6;
-        return size * 2;
+        this.RegisterGrainTimer(_blobs.CollectOrphansAsync, new GrainTimerCreationOptions(TimeSpan.FromMinutes(1), TimeSpan.FromHours(1)));
     }
 
     private List<IPendingWrite> TakeChanges()

@@ -47,7 +47,7 @@ public static partial class MediaApi
     public static Results<MediaContent, StatusCodeHttpResult, NotFound> GetMedia(string org, string file, HttpContext context, IBlobStore blobs)
     {
         var match = FilePattern().Match(file);
-        if (!match.Success || !Http.RouteKeysFilter.OrgPattern().IsMatch(org)) return TypedResults.NotFound();
+        if (!match.Success || !OrgKeys.IsValid(org)) return TypedResults.NotFound();
         var hash = match.Groups["hash"].Value;
         var extension = match.Groups["ext"].Value;
 

@@ -58,9 +58,9 @@ public static class PlatformsApi
                 return Problems.BadRequest("The body contains a property name that is not valid Unicode text.");
             }
         }
-        if (!errors.ContainsKey("key") && (key is null || !RouteKeysFilter.OrgPattern().IsMatch(key)))
+        if (!errors.ContainsKey("key") && !OrgKeys.IsValid(key))
         {
-            errors["key"] = ["A platform key is 1 to 64 of a-z, 0-9, '_' and '-', starting with a letter or digit."];
+            errors["key"] = [OrgKeys.Message];
         }
         if (errors.Count > 0) return Problems.Invalid(errors);
 

@@ -41,7 +41,7 @@ public sealed class ApiTokenAuthenticationHandler(
 
         // An org token names its org, whose grain holds the hashes of its live tokens. Anything
         // not shaped like one is refused here, before any lookup.
-        if (Grains.ApiTokens.OrgOf(token) is not { } org || !Http.RouteKeysFilter.OrgPattern().IsMatch(org))
+        if (Grains.ApiTokens.OrgOf(token) is not { } org || !Grains.OrgKeys.IsValid(org))
         {
             return AuthenticateResult.Fail("Malformed token.");
         }

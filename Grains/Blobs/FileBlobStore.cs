@@ -10,16 +10,13 @@ namespace Credentials.Grains.Blobs;
 /// </summary>
 public sealed partial class FileBlobStore(string root) : IBlobStore
 {
-    [GeneratedRegex("^[a-z0-9][a-z0-9_-]{0,63}\\z")]
-    private static partial Regex OrgKey();
-
     [GeneratedRegex("^[0-9a-f]{64}\\z")]
     private static partial Regex Sha256();
 
     /// <summary>Keys become file names: anything but an org key and a hex SHA-256 is refused, never a path.</summary>
     private string PathOf(string org, string sha256)
     {
-        if (!OrgKey().IsMatch(org)) throw new ArgumentException($"Not an org key: '{org}'.", nameof(org));
+        if (!OrgKeys.IsValid(org)) throw new ArgumentException($"Not an org key: '{org}'.", nameof(org));
         if (!Sha256().IsMatch(sha256)) throw new ArgumentException($"Not a lower-case hex SHA-256: '{sha256}'.", nameof(sha256));
         return Path.Combine(root, org, sha256);
     }

@@ -8,6 +8,9 @@ public static class ImageRules
 {
     public const int NameMax = 254;
 
+    /// <summary>An image record's estimated size in memory, for bounding chunks (records are small and alike).</summary>
+    public static int ChunkSize(ImageRecord image) => 160 + image.Name.Length * 2;
+
     public static (string? Name, string? Error) Name(string? requested, string? fileName, string extension)
     {
         var trimmed = requested?.Trim();

@@ -35,6 +35,34 @@ public static partial class IssuerRules
     public static bool IsValidEntityId(string value) => EntityIdPattern().IsMatch(value);
 
     /// <summary>
+    /// The errors for an entityId the client chose (its shape, then whether it is free) together with
+    /// the body's parse errors; null when it may be used. An empty string is a chosen entityId, not an absent one.
+    /// </summary>
+    public static Dictionary<string, string[]>? RequestedEntityIdErrors(IssuerInput input, string entityId, bool taken)
+    {
+        if (!IsValidEntityId(entityId)) return WithError(input, "entityId", "Use 1 to 64 letters, digits, '_' or '-'.");
+        if (taken) return WithError(input, "entityId", "An issuer with this entityId already exists.");
+        return null;
+    }
+
+    private static Dictionary<string, string[]> WithError(IssuerInput input, string field, string message)
+    {
+        var errors = input.ParseErrors?.ToDictionary(kv => kv.Key, kv => kv.Value) ?? [];
+        errors[field] = errors.TryGetValue(field, out var existing) ? [.. existing, message] : [message];
+        return errors;
+    }
+
+    /// <summary>An issuer's estimated size in memory, for bounding chunks (not the quota's <c>RecordSize</c>).</summary>
+    public static int ChunkSize(Issuer issuer)
+    {
+        var size = 64 + issuer.EntityId.Length + issuer.Name.Length + (issuer.Email?.Length ?? 0)
+            + (issuer.Url?.Length ?? 0) + (issuer.IconImage?.Length ?? 0);
+        if (issuer.AllowedTemplateTags is { } tags) foreach (var tag in tags) size += tag.Length + 3;
+        foreach (var (key, value) in issuer.Signatories) size += key.Length + value.Length + 6;
+        return size * 2;
+    }
+
+    /// <summary>
     /// Applies <paramref name="input"/> to <paramref name="current"/> (null for a create). When
     /// <paramref name="patch"/> is false every field not sent returns to its default.
     /// </summary>

@@ -1,0 +1,116 @@
+using System.Globalization;
+using Credentials.Grains.Images;
+using Credentials.Grains.Quotas;
+
+namespace Credentials.Grains;
+
+// Image records: the bytes are in the blob store, whose use BlobBookkeeping counts.
+public sealed partial class OrgGrain
+{
+    public const int MaxImagesPerOrg = 1_000_000;
+    /// <summary>Image records are small: more of them fit a bounded chunk.</summary>
+    private const int ImagesPerChunk = 512;
+    /// <summary>Most image ids one search reply looks up, whatever the byte bound would allow.</summary>
+    private const int MaxImagesPerReply = 8192;
+
+    private static string ImageKey(ImageRecord image) => image.Id.ToString(CultureInfo.InvariantCulture);
+
+    public async Task<Outcome<ImageRecord>> AddImage(ImageUpload upload)
+    {
+        if (_platform is null) return Outcome<ImageRecord>.OrgNotFound;
+        var (name, error) = ImageRules.Name(upload.Name, upload.FileName, upload.Extension);
+        if (error is not null) return Outcome<ImageRecord>.Invalid("name", error);
+        if (_images.Count >= MaxImagesPerOrg)
+            return Outcome<ImageRecord>.Invalid("image", $"This platform already holds the maximum of {MaxImagesPerOrg} images.");
+
+        var hash = upload.Sha256;
+        if (ImageRefusal(NewImage(name!, upload)) is { } early) return await RefuseImageAsync(hash, early);
+        if (!await _blobs.IsStoredAsync(hash)) return new Outcome<ImageRecord>(OutcomeStatus.BlobMissing);
+
+        // Decided again in the turn that adds the record: other writes ran during the await.
+        var image = NewImage(name!, upload);
+        if (ImageRefusal(image) is { } refusal) return await RefuseImageAsync(hash, refusal);
+        _images.Add(image, image.Id);
+        _imageNames.Add(image.Id, image.Name);
+        _usage.AddRecordBytes(RecordSize.Of(image));
+        _blobs.Reference(image, +1);
+        await _commit.CommitAsync();
+        return new Outcome<ImageRecord>(OutcomeStatus.Created, image);
+    }
+
+    public Task<Outcome<bool>> CheckImageRoom(ImageUpload upload)
+    {
+        if (_platform is null) return Task.FromResult(Outcome<bool>.OrgNotFound);
+        var (name, error) = ImageRules.Name(upload.Name, upload.FileName, upload.Extension);
+        if (error is not null) return Task.FromResult(Outcome<bool>.Invalid("name", error));
+        return Task.FromResult(ImageRefusal(NewImage(name!, upload)) is { } refusal
+            ? Outcome<bool>.QuotaExceeded(refusal)
+            : new Outcome<bool>(OutcomeStatus.Ok, true));
+    }
+
+    private ImageRecord NewImage(string name, ImageUpload upload) =>
+        new(_images.NextSeq(), name, upload.Sha256, upload.Extension, upload.Length, upload.Width, upload.Height, clock.GetUtcNow());
+
+    /// <summary>Why this record would not fit; its bytes count only if no record uses them yet.</summary>
+    private string? ImageRefusal(ImageRecord image) =>
+        _usage.Refusal(RecordSize.Of(image), _blobs.IsReferenced(image.Sha256) ? 0 : image.Length);
+
+    /// <summary>A refused upload's bytes may already be in the store: no record uses them, so they go now.</summary>
+    private async Task<Outcome<ImageRecord>> RefuseImageAsync(string hash, string refusal)
+    {
+        await _blobs.CollectAsync(hash);
+        return Outcome<ImageRecord>.QuotaExceeded(refusal);
+    }
+
+    public Task<Outcome<ImagePage>> SearchImages(string query, int offset, int limit, long afterId = 0)
+    {
+        if (_platform is null) return Task.FromResult(Outcome<ImagePage>.OrgNotFound);
+        var asked = Math.Min(limit, MaxImagesPerReply);
+        var ids = _imageNames.Search(query, offset, asked, afterId);
+        var budget = limits.Value.MaxReplyBytes;
+        var found = new List<ImageRecord>(ids.Count);
+        long bytes = 0;
+        foreach (var id in ids)
+        {
+            _images.TryGet(id.ToString(CultureInfo.InvariantCulture), out var image);
+            var size = RecordSize.Of(image);
+            if (found.Count > 0 && bytes + size > budget)
+            {
+                return Task.FromResult(new Outcome<ImagePage>(OutcomeStatus.Ok, new ImagePage(found, found[^1].Id)));
+            }
+            found.Add(image);
+            bytes += size;
+        }
+        // A full batch short of the limit may have more matches after it.
+        long? more = ids.Count == asked && asked < limit && ids.Count > 0 ? ids[^1] : null;
+        return Task.FromResult(new Outcome<ImagePage>(OutcomeStatus.Ok, new ImagePage(found, more)));
+    }
+
+    public Task<Outcome<ImageRecord>> GetImage(long id)
+    {
+        if (_platform is null) return Task.FromResult(Outcome<ImageRecord>.OrgNotFound);
+        return Task.FromResult(_images.TryGet(id.ToString(CultureInfo.InvariantCulture), out var image)
+            ? new Outcome<ImageRecord>(OutcomeStatus.Ok, image)
+            : Outcome<ImageRecord>.NotFound);
+    }
+
+    public async Task<Outcome<bool>> DeleteImage(long id)
+    {
+        if (_platform is null) return Outcome<bool>.OrgNotFound;
+        var key = id.ToString(CultureInfo.InvariantCulture);
+        if (!_images.TryGet(key, out var image)) return Outcome<bool>.NotFound;
+        _images.Remove(key);
+        _imageNames.Remove(id, LiveImageNames);
+        _usage.AddRecordBytes(-RecordSize.Of(image));
+        _blobs.Reference(image, -1);
+        await _commit.CommitAsync();
+        // Only once the record's removal is durable may its bytes go.
+        if (!_blobs.IsReferenced(image.Sha256)) await _blobs.CollectAsync(image.Sha256);
+        return new Outcome<bool>(OutcomeStatus.Ok, true);
+    }
+
+    private IEnumerable<(long Id, string Name)> LiveImageNames()
+    {
+        for (var i = 0; i < _images.Count; i++) yield return (_images[i].Id, _images[i].Name);
+    }
+}
