@@ -5,6 +5,8 @@ namespace Credentials.Tests.Grains.Storage;
 
 public sealed class GroupCommitTests
 {
+    /// <summary>A safety net against a hang, not a bound: a loaded CI machine may take seconds to schedule a continuation.</summary>
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
     private readonly FakeGrainStorage _storage = new();
 
     private sealed class RowWrite(string key) : IPendingWrite
@@ -74,7 +76,7 @@ public sealed class GroupCommitTests
         issuers.Add(Issuer("c"), issuers.NextSeq());
         issuers.Add(Issuer("d"), issuers.NextSeq());
         var batchA = commit.CommitAsync();
-        await held.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        await held.Task.WaitAsync(Deadline);
 
         // Batch B joins while A is in flight: it would write chunk 2 (e) past the missing chunk 1.
         issuers.Add(Issuer("e"), issuers.NextSeq());
