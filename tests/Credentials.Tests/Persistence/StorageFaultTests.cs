@@ -89,6 +89,8 @@ public static class FaultyStorage
 
         public Task<byte[]?> GetAsync(string org, string sha256, CancellationToken cancellationToken = default) => inner.GetAsync(org, sha256, cancellationToken);
 
+        public Task<Stream?> OpenReadAsync(string org, string sha256, CancellationToken cancellationToken = default) => inner.OpenReadAsync(org, sha256, cancellationToken);
+
         public Task<bool> ExistsAsync(string org, string sha256, CancellationToken cancellationToken = default) =>
             org.StartsWith("blobless-", StringComparison.Ordinal) ? throw TooManyClients() : inner.ExistsAsync(org, sha256, cancellationToken);
 
