@@ -1,9 +1,11 @@
 using System.Text.Json;
 using Credentials.Api.Auth;
 using Credentials.Api.Contracts;
+using Credentials.Api.Extensions;
 using Credentials.Api.Http;
 using Credentials.Grains;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
 
 namespace Credentials.Api.Apis;
 
@@ -29,9 +31,10 @@ public static class PlatformsApi
     }
 
     public static async Task<Results<Created<PlatformView>, ProblemHttpResult, ValidationProblem>> CreatePlatform(
-        HttpRequest request, IGrainFactory grains)
+        HttpRequest request, IGrainFactory grains, IOptions<ApiOptions> options)
     {
         if (!request.HasJsonContentType()) return Problems.UnsupportedMediaType("Send application/json.");
+        if (IssuerRequestParser.LimitBody(request, options.Value.MaxBodyBytes) is ProblemHttpResult tooLarge) return tooLarge;
         JsonDocument document;
         try
         {

@@ -1,9 +1,11 @@
 using System.Text.Json;
 using Credentials.Api.Auth;
 using Credentials.Api.Contracts;
+using Credentials.Api.Extensions;
 using Credentials.Api.Http;
 using Credentials.Grains;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
 
 namespace Credentials.Api.Apis;
 
@@ -34,9 +36,10 @@ public static class TokensApi
     }
 
     public static async Task<Results<Created<TokenCreatedView>, ProblemHttpResult, ValidationProblem>> CreateToken(
-        string org, HttpRequest request, IGrainFactory grains)
+        string org, HttpRequest request, IGrainFactory grains, IOptions<ApiOptions> options)
     {
         if (!request.HasJsonContentType()) return Problems.UnsupportedMediaType("Send application/json.");
+        if (IssuerRequestParser.LimitBody(request, options.Value.MaxBodyBytes) is ProblemHttpResult tooLarge) return tooLarge;
         CreateTokenRequest? body;
         try
         {
@@ -45,6 +48,11 @@ public static class TokensApi
         catch (JsonException)
         {
             return Problems.BadRequest("The body must be a JSON object with a \"name\" string.");
+        }
+        catch (InvalidOperationException)
+        {
+            // The reader refuses a charset it cannot decode (utf-7, made-up names) this way.
+            return Problems.UnsupportedMediaType("Send application/json in UTF-8.");
         }
         var outcome = await grains.GetGrain<IOrgGrain>(org).CreateToken(body?.Name ?? "");
         return OutcomeResults.MapWrite(outcome, org, token => TypedResults.Created($"/api/platforms/{org}/tokens/{token.Name}/",

@@ -1,5 +1,7 @@
 using System.Text.Json;
 using Credentials.Grains;
+using Credentials.Grains.Issuers;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Credentials.Api.Http;
@@ -13,16 +15,32 @@ public static class IssuerRequestParser
     private const string TagsField = "allowed_template_tags";
     private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 16 };
 
+    /// <summary>
+    /// Every value an issuer form may need (its fields and the most tags) with room to spare;
+    /// each costs the form reader a few kilobytes, so the default 1024 is far more than needed.
+    /// </summary>
+    public const int MaxFormValues = IssuerRules.TagsMax + 28;
+
     public static async Task<(IssuerInput? Input, IResult? Error)> ParseAsync(HttpRequest request, long maxBytes)
     {
-        if (request.ContentLength > maxBytes) return (null, Problems.TooLarge($"The body may be at most {maxBytes} bytes."));
-        var feature = request.HttpContext.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>();
-        if (feature is { IsReadOnly: false }) feature.MaxRequestBodySize = maxBytes;
+        if (LimitBody(request, maxBytes) is { } tooLarge) return (null, tooLarge);
 
         if (request.HasJsonContentType()) return await ParseJsonAsync(request);
-        if (request.HasFormContentType) return await ParseFormAsync(request);
+        if (request.HasFormContentType) return await ParseFormAsync(request, maxBytes);
         return (null, Problems.UnsupportedMediaType(
             "Send application/json, application/x-www-form-urlencoded or multipart/form-data."));
+    }
+
+    /// <summary>
+    /// A 413 when the declared length is over <paramref name="maxBytes"/>; else caps what the server
+    /// will read of a body of unknown length (chunked) at the same.
+    /// </summary>
+    public static IResult? LimitBody(HttpRequest request, long maxBytes)
+    {
+        if (request.ContentLength > maxBytes) return Problems.TooLarge($"The body may be at most {maxBytes} bytes.");
+        var feature = request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>();
+        if (feature is { IsReadOnly: false }) feature.MaxRequestBodySize = maxBytes;
+        return null;
     }
 
     private static async Task<(IssuerInput?, IResult?)> ParseJsonAsync(HttpRequest request)
@@ -89,6 +107,12 @@ public static class IssuerRequestParser
             errors[TagsField] = ["Expected a list of strings or null."];
             return Field<IReadOnlyList<string>>.Unset;
         }
+        // Past the contract's maximum the list is refused as the grain would, without copying it there.
+        if (value.GetArrayLength() > IssuerRules.TagsMax)
+        {
+            errors[TagsField] = [TooManyTags];
+            return Field<IReadOnlyList<string>>.Unset;
+        }
         var tags = new List<string>(value.GetArrayLength());
         foreach (var item in value.EnumerateArray())
         {
@@ -124,6 +148,12 @@ public static class IssuerRequestParser
         var map = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var property in value.EnumerateObject())
         {
+            // Duplicate keys count once, as the grain would count them.
+            if (map.Count == IssuerRules.SignatoriesMax && !map.ContainsKey(TryName(property, out var name) ? name : ""))
+            {
+                errors["signatories"] = [$"Ensure this field has no more than {IssuerRules.SignatoriesMax} entries."];
+                return Field<IReadOnlyDictionary<string, string>>.Unset;
+            }
             if (property.Value.ValueKind != JsonValueKind.String)
             {
                 errors["signatories"] = ["Expected an object of string to string."];
@@ -138,6 +168,8 @@ public static class IssuerRequestParser
         }
         return Field<IReadOnlyDictionary<string, string>>.Of(map);
     }
+
+    private static readonly string TooManyTags = $"Ensure this field has no more than {IssuerRules.TagsMax} elements.";
 
     private const string NotUnicode = "Not valid Unicode text (an unpaired surrogate escape).";
 
@@ -173,18 +205,27 @@ public static class IssuerRequestParser
         }
     }
 
-    private static async Task<(IssuerInput?, IResult?)> ParseFormAsync(HttpRequest request)
+    private static async Task<(IssuerInput?, IResult?)> ParseFormAsync(HttpRequest request, long maxBytes)
     {
         IFormCollection form;
         try
         {
+            // The body is buffered once, in memory (it is at most maxBytes): a file part is then a
+            // reference into it. Unbuffered, the reader gives each file part its own 64 KiB buffer.
+            request.HttpContext.Features.Set<IFormFeature>(new FormFeature(request, new FormOptions
+            {
+                BufferBody = true,
+                MemoryBufferThreshold = (int)Math.Min(maxBytes, 1024 * 1024),
+                ValueCountLimit = MaxFormValues,
+            }));
             form = await request.ReadFormAsync(request.HttpContext.RequestAborted);
         }
         catch (Exception ex) when (ex is InvalidDataException || (ex is IOException and not BadHttpRequestException))
         {
             // A missing boundary, a truncated part, a bad part header: the client's error, not a 500.
             // BadHttpRequestException (an IOException) carries its own status, such as 413; let it through.
-            return (null, Problems.BadRequest("The form body is malformed and could not be read."));
+            return (null, Problems.BadRequest(
+                $"The form body is malformed or past the form limits (at most {MaxFormValues} fields) and could not be read."));
         }
         var errors = new Dictionary<string, string[]>();
 
