@@ -40,11 +40,11 @@ public sealed class BogusTokenFloodTests : IAsyncLifetime
         var bogus = _service.Host.CreateClient();
 
         // Warm up every path (JIT, pools, this node's copy of the directory), then measure.
-        await SendAsync(bogus, tenant, Http.Issuers(org), first: Flood, count: 2_000);
+        await SendAsync(bogus, tenant, TestRequests.Issuers(org), first: Flood, count: 2_000);
         var before = SettledHeap();
 
         var clock = Stopwatch.StartNew();
-        await SendAsync(bogus, tenant, Http.Issuers(org), first: 0, count: Flood);
+        await SendAsync(bogus, tenant, TestRequests.Issuers(org), first: 0, count: Flood);
         clock.Stop();
         var after = SettledHeap();
 
@@ -99,7 +99,7 @@ public sealed class BogusTokenFloodTests : IAsyncLifetime
             int n;
             while ((n = Interlocked.Increment(ref next)) <= last)
             {
-                using var request = new HttpRequestMessage(HttpMethod.Get, Http.Issuers("acme"));
+                using var request = new HttpRequestMessage(HttpMethod.Get, TestRequests.Issuers("acme"));
                 request.Headers.Authorization = new("Api-Token", $"cro_z{n}x.{Secret}");
                 request.Headers.Add(ProbedService.AddressHeader, $"10.{(n >> 16) & 255}.{(n >> 8) & 255}.{n & 255}");
                 using var response = await bogus.SendAsync(request);

@@ -238,23 +238,23 @@ public sealed class RequestParserAbuseTests(RequestParserAbuseTests.Service serv
         using var client = factory.AdminClient();
         var org = await client.CreatePlatformAsync();
 
-        using var query = await client.GetAsync(Http.Issuers(org) + "?" + Repeat(1024 * 1024, "q=", "%C4%B0", ""));
+        using var query = await client.GetAsync(TestRequests.Issuers(org) + "?" + Repeat(1024 * 1024, "q=", "%C4%B0", ""));
         Assert.Equal(HttpStatusCode.RequestUriTooLong, query.StatusCode);
-        using var parameters = await client.GetAsync(Http.Issuers(org) + "?" + Repeat(1024 * 1024, "", "a=&", ""));
+        using var parameters = await client.GetAsync(TestRequests.Issuers(org) + "?" + Repeat(1024 * 1024, "", "a=&", ""));
         Assert.Equal(HttpStatusCode.RequestUriTooLong, parameters.StatusCode);
 
-        using var header = new HttpRequestMessage(HttpMethod.Get, Http.Issuers(org));
+        using var header = new HttpRequestMessage(HttpMethod.Get, TestRequests.Issuers(org));
         header.Headers.TryAddWithoutValidation("X-Pad", new string('a', 1024 * 1024));
         using var refused = await client.SendAsync(header);
         Assert.Equal(HttpStatusCode.RequestHeaderFieldsTooLarge, refused.StatusCode);
 
-        using var headers = new HttpRequestMessage(HttpMethod.Get, Http.Issuers(org));
+        using var headers = new HttpRequestMessage(HttpMethod.Get, TestRequests.Issuers(org));
         for (var i = 0; i < 10_000; i++) headers.Headers.TryAddWithoutValidation($"X-{i}", "1");
         using var refusedMany = await client.SendAsync(headers);
         Assert.Equal(HttpStatusCode.RequestHeaderFieldsTooLarge, refusedMany.StatusCode);
 
         // A body of unknown length (chunked) is cut at Api:MaxBodyBytes, for every JSON endpoint.
-        foreach (var url in new[] { Http.Issuers(org), "/api/platforms/", $"/api/platforms/{org}/tokens/" })
+        foreach (var url in new[] { TestRequests.Issuers(org), "/api/platforms/", $"/api/platforms/{org}/tokens/" })
         {
             using var chunked = new HttpRequestMessage(HttpMethod.Post, url)
             {
@@ -268,7 +268,7 @@ public sealed class RequestParserAbuseTests(RequestParserAbuseTests.Service serv
         }
 
         // The server still serves an ordinary request.
-        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync(Http.Issuers(org))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync(TestRequests.Issuers(org))).StatusCode);
     }
 
     // ---- measuring ------------------------------------------------------------------------------
@@ -436,9 +436,9 @@ public sealed class RequestParserAbuseTests(RequestParserAbuseTests.Service serv
             Client = _factory.AdminClient();
             Client.Timeout = Deadline;
             var org = await Client.CreatePlatformAsync();
-            IssuersUrl = Http.Issuers(org);
+            IssuersUrl = TestRequests.Issuers(org);
             var issuer = await Client.CreateIssuerAsync(org, new { name = "Existing issuer" });
-            IssuerUrl = Http.Issuer(org, issuer["entityId"]!.GetValue<string>());
+            IssuerUrl = TestRequests.Issuer(org, issuer["entityId"]!.GetValue<string>());
             ImagesUrl = $"/api/credentials/orgs/{org}/users/admin/images/";
             TokensUrl = $"/api/platforms/{org}/tokens/";
             using var upload = Send(HttpMethod.Post, ImagesUrl, BenignImage(2048));

@@ -22,7 +22,7 @@ public abstract class SlowMediaReaderTests(Backend backend, ITestOutputHelper ou
     public async Task Twenty_slow_readers_of_a_ten_mebibyte_image_hold_less_than_two_images_of_memory()
     {
         await using var service = new ObservedService(backend);
-        var org = Http.NewOrg();
+        var org = TestRequests.NewOrg();
         var bytes = MediaStreamingTests.PngLike(ImageBytes, seed: 42);
         var url = MediaApi.PathOf(org, await service.Blobs.PutAsync(org, bytes), "png");
         var client = service.CreateClient();

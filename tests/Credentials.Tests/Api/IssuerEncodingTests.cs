@@ -24,14 +24,14 @@ public sealed class IssuerEncodingTests(SqliteApiFixture fixture)
     /// <summary>The same issuer write in <paramref name="encoding"/>; form values are sent as the contract says.</summary>
     private static HttpContent Encode(string encoding, params (string Name, string Value)[] fields) => encoding switch
     {
-        "form" => Http.Form(fields),
-        "multipart" => Http.Multipart(fields),
+        "form" => TestRequests.Form(fields),
+        "multipart" => TestRequests.Multipart(fields),
         _ => throw new ArgumentOutOfRangeException(nameof(encoding)),
     };
 
     /// <summary>Every field of an issuer, in <paramref name="encoding"/>.</summary>
     private static HttpContent FullIssuer(string encoding, string entityId = "full") => encoding == "json"
-        ? Http.JsonBody(Http.ToJson(new
+        ? TestRequests.JsonBody(TestRequests.ToJson(new
         {
             name = Name,
             email = "dean@example.com",
@@ -72,7 +72,7 @@ public sealed class IssuerEncodingTests(SqliteApiFixture fixture)
     {
         var org = await _client.CreatePlatformAsync();
 
-        var response = await _client.PostAsync(Http.Issuers(org), FullIssuer(encoding));
+        var response = await _client.PostAsync(TestRequests.Issuers(org), FullIssuer(encoding));
 
         var json = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == HttpStatusCode.OK, json);
@@ -88,7 +88,7 @@ public sealed class IssuerEncodingTests(SqliteApiFixture fixture)
         var org = await _client.CreatePlatformAsync();
         await _client.CreateIssuerAsync(org, new { name = "Before", entityId = "full" });
 
-        var response = await _client.PutAsync(Http.Issuer(org, "full"), FullIssuer(encoding, entityId: "ignored"));
+        var response = await _client.PutAsync(TestRequests.Issuer(org, "full"), FullIssuer(encoding, entityId: "ignored"));
 
         var json = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == HttpStatusCode.OK, json);
@@ -105,7 +105,7 @@ public sealed class IssuerEncodingTests(SqliteApiFixture fixture)
             name = "Kept", entityId = "it", email = "old@example.com", allowed_template_tags = new[] { "kept" },
         });
 
-        var response = await _client.PatchAsync(Http.Issuer(org, "it"), Encode(encoding, ("email", "new@example.com")));
+        var response = await _client.PatchAsync(TestRequests.Issuer(org, "it"), Encode(encoding, ("email", "new@example.com")));
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         before["email"] = "new@example.com";
@@ -117,7 +117,7 @@ public sealed class IssuerEncodingTests(SqliteApiFixture fixture)
     {
         var org = await _client.CreatePlatformAsync();
 
-        var response = await _client.PostAsync(Http.Issuers(org), Encode(encoding, ("name", "Only a name"), ("entityId", "min")));
+        var response = await _client.PostAsync(TestRequests.Issuers(org), Encode(encoding, ("name", "Only a name"), ("entityId", "min")));
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var issuer = await _client.ReadIssuerAsync(org, "min");
@@ -132,7 +132,7 @@ public sealed class IssuerEncodingTests(SqliteApiFixture fixture)
         var org = await _client.CreatePlatformAsync();
         var tags = new[] { "zeta", "alpha", "mü", "alpha2" };
 
-        var response = await _client.PostAsync(Http.Issuers(org),
+        var response = await _client.PostAsync(TestRequests.Issuers(org),
             Encode(encoding, [("name", "Tags"), ("entityId", "tags"), .. tags.Select(t => ("allowed_template_tags", t))]));
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
@@ -145,13 +145,13 @@ public sealed class IssuerEncodingTests(SqliteApiFixture fixture)
         var org = await _client.CreatePlatformAsync();
         var hundred = Enumerable.Range(0, 100).Select(i => ("allowed_template_tags", $"t{i}")).ToArray();
 
-        var ok = await _client.PostAsync(Http.Issuers(org), Encode(encoding, [("name", "Hundred"), .. hundred]));
-        var tooMany = await _client.PostAsync(Http.Issuers(org), Encode(encoding, [("name", "Too many"), .. hundred, ("allowed_template_tags", "t100")]));
-        var blankTag = await _client.PostAsync(Http.Issuers(org), Encode(encoding, ("name", "Blank tag"), ("allowed_template_tags", "a"), ("allowed_template_tags", "")));
-        var blankName = await _client.PostAsync(Http.Issuers(org), Encode(encoding, ("name", "   ")));
-        var noName = await _client.PostAsync(Http.Issuers(org), Encode(encoding, ("email", "a@example.com")));
-        var badEverything = await _client.PostAsync(Http.Issuers(org), Encode(encoding,
-            ("name", Http.Repeat("😀", 256)), ("email", "nope"), ("url", "ftp://example.com"), ("iconImage", "/x"), ("entityId", "bad id")));
+        var ok = await _client.PostAsync(TestRequests.Issuers(org), Encode(encoding, [("name", "Hundred"), .. hundred]));
+        var tooMany = await _client.PostAsync(TestRequests.Issuers(org), Encode(encoding, [("name", "Too many"), .. hundred, ("allowed_template_tags", "t100")]));
+        var blankTag = await _client.PostAsync(TestRequests.Issuers(org), Encode(encoding, ("name", "Blank tag"), ("allowed_template_tags", "a"), ("allowed_template_tags", "")));
+        var blankName = await _client.PostAsync(TestRequests.Issuers(org), Encode(encoding, ("name", "   ")));
+        var noName = await _client.PostAsync(TestRequests.Issuers(org), Encode(encoding, ("email", "a@example.com")));
+        var badEverything = await _client.PostAsync(TestRequests.Issuers(org), Encode(encoding,
+            ("name", TestRequests.Repeat("😀", 256)), ("email", "nope"), ("url", "ftp://example.com"), ("iconImage", "/x"), ("entityId", "bad id")));
 
         Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
         Assert.Equal(["allowed_template_tags"], await tooMany.ErrorFieldsAsync());
@@ -171,10 +171,10 @@ public sealed class IssuerEncodingTests(SqliteApiFixture fixture)
     {
         var org = await _client.CreatePlatformAsync();
         var body = encoding == "json"
-            ? Http.JsonBody("""{"name":"Empty id","entityId":""}""")
+            ? TestRequests.JsonBody("""{"name":"Empty id","entityId":""}""")
             : Encode(encoding, ("name", "Empty id"), ("entityId", ""));
 
-        var response = await _client.PostAsync(Http.Issuers(org), body);
+        var response = await _client.PostAsync(TestRequests.Issuers(org), body);
 
         Assert.Equal(["entityId"], await response.ErrorFieldsAsync());
         Assert.Equal(0, (await _client.ListIssuersAsync(org))["result"]!["count"]!.GetValue<int>());
@@ -185,7 +185,7 @@ public sealed class IssuerEncodingTests(SqliteApiFixture fixture)
     {
         var org = await _client.CreatePlatformAsync();
 
-        var response = await _client.PostAsync(Http.Issuers(org), Encode(encoding, ("name", "No id")));
+        var response = await _client.PostAsync(TestRequests.Issuers(org), Encode(encoding, ("name", "No id")));
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Matches("^[A-Za-z0-9_-]{22}$", (await response.JsonAsync())["result"]!["entityId"]!.GetValue<string>());
@@ -196,7 +196,7 @@ public sealed class IssuerEncodingTests(SqliteApiFixture fixture)
     {
         var org = await _client.CreatePlatformAsync();
 
-        var response = await _client.PostAsync(Http.Issuers(org), Encode(encoding,
+        var response = await _client.PostAsync(TestRequests.Issuers(org), Encode(encoding,
             ("name", "First"), ("name", "Last"), ("email", "first@example.com"), ("email", "last@example.com"),
             ("entityId", "first"), ("entityId", "last")));
 
@@ -227,7 +227,7 @@ public sealed class IssuerEncodingTests(SqliteApiFixture fixture)
     {
         var org = await _client.CreatePlatformAsync();
 
-        var response = await _client.PostAsync(Http.Issuers(org), Encode(encoding, ("name", "Signed"), ("signatories", signatories)));
+        var response = await _client.PostAsync(TestRequests.Issuers(org), Encode(encoding, ("name", "Signed"), ("signatories", signatories)));
 
         Assert.Equal(["signatories"], await response.ErrorFieldsAsync());
     }
@@ -237,8 +237,8 @@ public sealed class IssuerEncodingTests(SqliteApiFixture fixture)
     {
         var org = await _client.CreatePlatformAsync();
 
-        var asNull = await _client.PostAsync(Http.Issuers(org), Encode(encoding, ("name", "Null"), ("entityId", "n"), ("signatories", "null")));
-        var empty = await _client.PostAsync(Http.Issuers(org), Encode(encoding, ("name", "Empty"), ("entityId", "e"), ("signatories", "")));
+        var asNull = await _client.PostAsync(TestRequests.Issuers(org), Encode(encoding, ("name", "Null"), ("entityId", "n"), ("signatories", "null")));
+        var empty = await _client.PostAsync(TestRequests.Issuers(org), Encode(encoding, ("name", "Empty"), ("entityId", "e"), ("signatories", "")));
 
         Assert.Equal(HttpStatusCode.OK, asNull.StatusCode);
         Assert.Equal(HttpStatusCode.OK, empty.StatusCode);
@@ -251,10 +251,10 @@ public sealed class IssuerEncodingTests(SqliteApiFixture fixture)
     {
         var org = await _client.CreatePlatformAsync();
         HttpContent content = encoding == "json"
-            ? Http.JsonBody("""{"name":"Known","entityId":"known","unknown":1,"nested":{"a":[1,{"b":null}]},"created":"2020-01-01","id":7}""")
+            ? TestRequests.JsonBody("""{"name":"Known","entityId":"known","unknown":1,"nested":{"a":[1,{"b":null}]},"created":"2020-01-01","id":7}""")
             : Encode(encoding, ("name", "Known"), ("entityId", "known"), ("unknown", "1"), ("created", "2020-01-01"), ("id", "7"));
 
-        var response = await _client.PostAsync(Http.Issuers(org), content);
+        var response = await _client.PostAsync(TestRequests.Issuers(org), content);
 
         var json = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == HttpStatusCode.OK, json);
@@ -270,12 +270,12 @@ public sealed class IssuerEncodingTests(SqliteApiFixture fixture)
         var org = await _client.CreatePlatformAsync();
         var other = await _client.CreatePlatformAsync();
         HttpContent Content(string name) => encoding == "json"
-            ? Http.JsonBody(Http.ToJson(new { name, entityId = "mine", org = other }))
+            ? TestRequests.JsonBody(TestRequests.ToJson(new { name, entityId = "mine", org = other }))
             : Encode(encoding, ("name", name), ("entityId", "mine"), ("org", other));
 
-        var created = await _client.PostAsync(Http.Issuers(org), Content("Created"));
-        var replaced = await _client.PutAsync(Http.Issuer(org, "mine"), Content("Replaced"));
-        var patched = await _client.PatchAsync(Http.Issuer(org, "mine"), Content("Patched"));
+        var created = await _client.PostAsync(TestRequests.Issuers(org), Content("Created"));
+        var replaced = await _client.PutAsync(TestRequests.Issuer(org, "mine"), Content("Replaced"));
+        var patched = await _client.PatchAsync(TestRequests.Issuer(org, "mine"), Content("Patched"));
 
         Assert.Equal(org, (await created.JsonAsync())["result"]!["org"]!.GetValue<string>());
         Assert.Equal(org, (await replaced.JsonAsync())[0]!["org"]!.GetValue<string>());
@@ -308,7 +308,7 @@ public sealed class IssuerEncodingTests(SqliteApiFixture fixture)
         var content = new ByteArrayContent(Encoding.UTF8.GetBytes("""{"name":"Changed"}"""));
         if (contentType.Length > 0) content.Headers.ContentType = new MediaTypeHeaderValue(contentType);
 
-        var response = await _client.SendAsync(new HttpMethod(method), method == "POST" ? Http.Issuers(org) : Http.Issuer(org, "it"), content);
+        var response = await _client.SendAsync(new HttpMethod(method), method == "POST" ? TestRequests.Issuers(org) : TestRequests.Issuer(org, "it"), content);
 
         Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
         await response.ProblemAsync();
@@ -338,7 +338,7 @@ public sealed class IssuerEncodingTests(SqliteApiFixture fixture)
         var org = await _client.CreatePlatformAsync();
         await _client.CreateIssuerAsync(org, new { name = "Untouched", entityId = "it" });
 
-        var response = await _client.SendAsync(new HttpMethod(method), method == "POST" ? Http.Issuers(org) : Http.Issuer(org, "it"), Http.JsonBody(body));
+        var response = await _client.SendAsync(new HttpMethod(method), method == "POST" ? TestRequests.Issuers(org) : TestRequests.Issuer(org, "it"), TestRequests.JsonBody(body));
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         await response.ProblemAsync();
@@ -356,7 +356,7 @@ public sealed class IssuerEncodingTests(SqliteApiFixture fixture)
         var content = new ByteArrayContent(Encoding.UTF8.GetBytes(body));
         content.Headers.TryAddWithoutValidation("Content-Type", contentType);
 
-        var response = await _client.PostAsync(Http.Issuers(org), content);
+        var response = await _client.PostAsync(TestRequests.Issuers(org), content);
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         await response.ProblemAsync();
@@ -373,7 +373,7 @@ public sealed class IssuerEncodingTests(SqliteApiFixture fixture)
         var content = new ByteArrayContent(Encoding.UTF8.GetBytes("""{"name":"Typed"}"""));
         content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
 
-        var response = await _client.PostAsync(Http.Issuers(org), content);
+        var response = await _client.PostAsync(TestRequests.Issuers(org), content);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }
@@ -383,8 +383,8 @@ public sealed class IssuerEncodingTests(SqliteApiFixture fixture)
     {
         var org = await _client.CreatePlatformAsync();
 
-        var raw = await _client.PostJsonAsync(Http.Issuers(org), """{"name":"Straße 😀 Москва 東京","entityId":"raw"}""");
-        var escaped = await _client.PostJsonAsync(Http.Issuers(org), """{"name":"Stra\u00dfe \ud83d\ude00 \u041c\u043e\u0441\u043a\u0432\u0430 \u6771\u4eac","entityId":"escaped"}""");
+        var raw = await _client.PostJsonAsync(TestRequests.Issuers(org), """{"name":"Straße 😀 Москва 東京","entityId":"raw"}""");
+        var escaped = await _client.PostJsonAsync(TestRequests.Issuers(org), """{"name":"Stra\u00dfe \ud83d\ude00 \u041c\u043e\u0441\u043a\u0432\u0430 \u6771\u4eac","entityId":"escaped"}""");
 
         Assert.Equal(HttpStatusCode.OK, raw.StatusCode);
         Assert.Equal(HttpStatusCode.OK, escaped.StatusCode);
@@ -404,7 +404,7 @@ public sealed class IssuerEncodingTests(SqliteApiFixture fixture)
     {
         var org = await _client.CreatePlatformAsync();
 
-        var response = await _client.PostJsonAsync(Http.Issuers(org), body);
+        var response = await _client.PostJsonAsync(TestRequests.Issuers(org), body);
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         await response.ProblemAsync();
@@ -415,13 +415,13 @@ public sealed class IssuerEncodingTests(SqliteApiFixture fixture)
     public async Task A_body_larger_than_the_limit_is_a_413_problem(string encoding)
     {
         var org = await _client.CreatePlatformAsync();
-        var big = Http.Repeat("x", 2 * 1024 * 1024);
+        var big = TestRequests.Repeat("x", 2 * 1024 * 1024);
         HttpContent content = encoding == "json"
-            ? Http.JsonBody(Http.ToJson(new { name = "Big", filler = big }))
+            ? TestRequests.JsonBody(TestRequests.ToJson(new { name = "Big", filler = big }))
             : Encode(encoding, ("name", "Big"), ("filler", big));
         await content.LoadIntoBufferAsync(); // sends a Content-Length
 
-        var response = await _client.PostAsync(Http.Issuers(org), content);
+        var response = await _client.PostAsync(TestRequests.Issuers(org), content);
 
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
         await response.ProblemAsync();
@@ -435,7 +435,7 @@ public sealed class IssuerEncodingTests(SqliteApiFixture fixture)
 
         foreach (var encoding in new[] { "json", "form", "multipart" })
         {
-            var response = await _client.PostAsync(Http.Issuers(org), FullIssuer(encoding, "from-" + encoding));
+            var response = await _client.PostAsync(TestRequests.Issuers(org), FullIssuer(encoding, "from-" + encoding));
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         }
 
@@ -454,7 +454,7 @@ public sealed class IssuerEncodingTests(SqliteApiFixture fixture)
     {
         var org = await _client.CreatePlatformAsync();
 
-        var response = await _client.PostAsJsonAsync(Http.Issuers(org), new { name = "Status", entityId = "status" });
+        var response = await _client.PostAsJsonAsync(TestRequests.Issuers(org), new { name = "Status", entityId = "status" });
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);

@@ -24,7 +24,7 @@ public sealed class IssuerLifecycleTests(SqliteApiFixture fixture)
         Assert.Null(created["iconImage"]);
         Assert.Null(created["allowed_template_tags"]);
 
-        var read = await (await _client.GetAsync(Http.Issuers(org) + created["entityId"] + "/")).JsonAsync();
+        var read = await (await _client.GetAsync(TestRequests.Issuers(org) + created["entityId"] + "/")).JsonAsync();
         Assert.Equal(created.ToJsonString(), Assert.Single(read.AsArray())!.ToJsonString());
     }
 
@@ -34,10 +34,10 @@ public sealed class IssuerLifecycleTests(SqliteApiFixture fixture)
         var org = await _client.CreatePlatformAsync();
         var created = await _client.CreateIssuerAsync(org, new { name = "Gone soon", entityId = "gone" });
 
-        var response = await _client.DeleteAsync(Http.Issuers(org) + "gone/");
+        var response = await _client.DeleteAsync(TestRequests.Issuers(org) + "gone/");
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("""{"status":{"success":true,"description":"Deleted"}}""", await response.Content.ReadAsStringAsync());
-        Assert.Equal(HttpStatusCode.NotFound, (await _client.GetAsync(Http.Issuers(org) + "gone/")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await _client.GetAsync(TestRequests.Issuers(org) + "gone/")).StatusCode);
         Assert.Equal("gone", created["entityId"]!.GetValue<string>());
     }
 
@@ -47,10 +47,10 @@ public sealed class IssuerLifecycleTests(SqliteApiFixture fixture)
         var org = await _client.CreatePlatformAsync();
         await _client.CreateIssuerAsync(org, new { name = "Slash", entityId = "slash" });
 
-        Assert.Equal(HttpStatusCode.OK, (await _client.GetAsync(Http.Issuers(org).TrimEnd('/'))).StatusCode);
-        Assert.Equal(HttpStatusCode.OK, (await _client.GetAsync(Http.Issuers(org) + "slash")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await _client.GetAsync(TestRequests.Issuers(org).TrimEnd('/'))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await _client.GetAsync(TestRequests.Issuers(org) + "slash")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await _client.GetAsync($"/api/platforms/{org}")).StatusCode);
-        var post = await _client.PostAsJsonAsync(Http.Issuers(org).TrimEnd('/'), new { name = "No slash" });
+        var post = await _client.PostAsJsonAsync(TestRequests.Issuers(org).TrimEnd('/'), new { name = "No slash" });
         Assert.Equal(HttpStatusCode.OK, post.StatusCode);
     }
 }

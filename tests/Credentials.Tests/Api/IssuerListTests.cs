@@ -17,7 +17,7 @@ public sealed class IssuerListTests(SqliteApiFixture fixture)
     {
         var org = await _client.CreatePlatformAsync();
 
-        var response = await _client.GetAsync(Http.Issuers(org));
+        var response = await _client.GetAsync(TestRequests.Issuers(org));
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
@@ -101,9 +101,9 @@ public sealed class IssuerListTests(SqliteApiFixture fixture)
         var org = await _client.CreatePlatformAsync();
         var created = await _client.CreateIssuersInOrderAsync(org, "One", "Two", "Three", "Four", "Five", "Six", "Seven");
         string Id(int i) => created[i]["entityId"]!.GetValue<string>();
-        Assert.Equal(HttpStatusCode.OK, (await _client.PatchJsonAsync(Http.Issuer(org, Id(2)), """{"name":"Three (patched)"}""")).StatusCode);
-        Assert.Equal(HttpStatusCode.OK, (await _client.PutJsonAsync(Http.Issuer(org, Id(0)), """{"name":"One (replaced)"}""")).StatusCode);
-        Assert.Equal(HttpStatusCode.OK, (await _client.DeleteAsync(Http.Issuer(org, Id(4)))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await _client.PatchJsonAsync(TestRequests.Issuer(org, Id(2)), """{"name":"Three (patched)"}""")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await _client.PutJsonAsync(TestRequests.Issuer(org, Id(0)), """{"name":"One (replaced)"}""")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await _client.DeleteAsync(TestRequests.Issuer(org, Id(4)))).StatusCode);
         await _client.CreateIssuerAsync(org, new { name = "Eight" });
 
         var names = new List<string>();
@@ -234,7 +234,7 @@ public sealed class IssuerListTests(SqliteApiFixture fixture)
         var org = await _client.CreatePlatformAsync();
         await _client.CreateIssuerAsync(org, new { name = "x" });
 
-        var response = await _client.GetAsync(Http.Issuers(org) + "?" + query);
+        var response = await _client.GetAsync(TestRequests.Issuers(org) + "?" + query);
 
         Assert.Equal([parameter], await response.ErrorFieldsAsync());
     }
@@ -343,7 +343,7 @@ public sealed class IssuerListTests(SqliteApiFixture fixture)
     {
         var org = await _client.CreatePlatformAsync();
         await _client.CreateIssuersInOrderAsync(org, "A", "B", "C");
-        var withoutSlash = Http.Issuers(org).TrimEnd('/');
+        var withoutSlash = TestRequests.Issuers(org).TrimEnd('/');
 
         var page = (await _client.GetOkObjectAsync(withoutSlash + "?limit=1&offset=1"))["result"]!;
 
@@ -368,7 +368,7 @@ public sealed class IssuerListTests(SqliteApiFixture fixture)
         Assert.NotNull(link);
         var uri = new Uri(link.GetValue<string>(), UriKind.Absolute);
         Assert.Equal(_client.BaseAddress!.GetLeftPart(UriPartial.Authority), uri.GetLeftPart(UriPartial.Authority));
-        Assert.Equal(Http.Issuers(org), uri.AbsolutePath);
+        Assert.Equal(TestRequests.Issuers(org), uri.AbsolutePath);
         var query = HttpUtility.ParseQueryString(uri.Query);
         Assert.Equal(limit.ToString(CultureInfo.InvariantCulture), query["limit"]);
         Assert.Equal(offset.Value.ToString(CultureInfo.InvariantCulture), query["offset"]);

@@ -28,7 +28,7 @@ public sealed class IssuerResourceTests(SqliteApiFixture fixture)
         var org = await _client.CreatePlatformAsync();
         await _client.CreateIssuerAsync(org, new { name = "Sparse", entityId = "sparse" });
 
-        var response = await _client.GetAsync(Http.Issuer(org, "sparse"));
+        var response = await _client.GetAsync(TestRequests.Issuer(org, "sparse"));
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
@@ -43,7 +43,7 @@ public sealed class IssuerResourceTests(SqliteApiFixture fixture)
         var org = await _client.CreatePlatformAsync();
         await _client.CreateIssuerAsync(org, Full);
 
-        var response = await _client.PutJsonAsync(Http.Issuer(org, "it"), """{"name":"Replaced"}""");
+        var response = await _client.PutJsonAsync(TestRequests.Issuer(org, "it"), """{"name":"Replaced"}""");
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var expected = $$$"""[{"name":"Replaced","org":"{{{org}}}","entityId":"it","signatories":{},"url":null,"iconImage":null,"email":null,"allowed_template_tags":null}]""";
@@ -57,7 +57,7 @@ public sealed class IssuerResourceTests(SqliteApiFixture fixture)
         var org = await _client.CreatePlatformAsync();
         var before = await _client.CreateIssuerAsync(org, Full);
 
-        var response = await _client.PutJsonAsync(Http.Issuer(org, "it"), """{"email":"other@example.com"}""");
+        var response = await _client.PutJsonAsync(TestRequests.Issuer(org, "it"), """{"email":"other@example.com"}""");
 
         Assert.Equal(["name"], await response.ErrorFieldsAsync());
         Assert.Equal(before.ToJsonString(), (await _client.ReadIssuerAsync(org, "it")).ToJsonString());
@@ -71,15 +71,15 @@ public sealed class IssuerResourceTests(SqliteApiFixture fixture)
         var org = await _client.CreatePlatformAsync();
         await _client.CreateIssuerAsync(org, new { name = "Original", entityId = "it" });
 
-        var put = await _client.PutJsonAsync(Http.Issuer(org, "it"), $$"""{"name":"Put","entityId":{{entityId}}}""");
+        var put = await _client.PutJsonAsync(TestRequests.Issuer(org, "it"), $$"""{"name":"Put","entityId":{{entityId}}}""");
         Assert.True(put.StatusCode == HttpStatusCode.OK, await put.Content.ReadAsStringAsync());
         Assert.Equal("it", (await put.JsonAsync())[0]!["entityId"]!.GetValue<string>());
-        var patch = await _client.PatchJsonAsync(Http.Issuer(org, "it"), $$"""{"name":"Patched","entityId":{{entityId}}}""");
+        var patch = await _client.PatchJsonAsync(TestRequests.Issuer(org, "it"), $$"""{"name":"Patched","entityId":{{entityId}}}""");
         Assert.True(patch.StatusCode == HttpStatusCode.OK, await patch.Content.ReadAsStringAsync());
         Assert.Equal("it", (await patch.JsonAsync())[0]!["entityId"]!.GetValue<string>());
 
         Assert.Equal("Patched", (await _client.ReadIssuerAsync(org, "it"))["name"]!.GetValue<string>());
-        Assert.Equal(HttpStatusCode.NotFound, (await _client.GetAsync(Http.Issuer(org, "other"))).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await _client.GetAsync(TestRequests.Issuer(org, "other"))).StatusCode);
         Assert.Equal(1, (await _client.ListIssuersAsync(org))["result"]!["count"]!.GetValue<int>());
     }
 
@@ -108,7 +108,7 @@ public sealed class IssuerResourceTests(SqliteApiFixture fixture)
         var org = await _client.CreatePlatformAsync();
         var before = await _client.CreateIssuerAsync(org, Full);
 
-        var response = await _client.PatchJsonAsync(Http.Issuer(org, "it"), $$"""{"{{field}}":{{value}}}""");
+        var response = await _client.PatchJsonAsync(TestRequests.Issuer(org, "it"), $$"""{"{{field}}":{{value}}}""");
 
         var json = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == HttpStatusCode.OK, json);
@@ -123,7 +123,7 @@ public sealed class IssuerResourceTests(SqliteApiFixture fixture)
         var org = await _client.CreatePlatformAsync();
         var before = await _client.CreateIssuerAsync(org, Full);
 
-        var response = await _client.PatchJsonAsync(Http.Issuer(org, "it"), "{}");
+        var response = await _client.PatchJsonAsync(TestRequests.Issuer(org, "it"), "{}");
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal(before.ToJsonString(), (await _client.ReadIssuerAsync(org, "it")).ToJsonString());
@@ -139,7 +139,7 @@ public sealed class IssuerResourceTests(SqliteApiFixture fixture)
         var org = await _client.CreatePlatformAsync();
         var before = await _client.CreateIssuerAsync(org, Full);
 
-        var response = await _client.PatchJsonAsync(Http.Issuer(org, "it"), $$"""{"name":{{name}},"email":"changed@example.com"}""");
+        var response = await _client.PatchJsonAsync(TestRequests.Issuer(org, "it"), $$"""{"name":{{name}},"email":"changed@example.com"}""");
 
         Assert.Equal(["name"], await response.ErrorFieldsAsync());
         Assert.Equal(before.ToJsonString(), (await _client.ReadIssuerAsync(org, "it")).ToJsonString());
@@ -152,7 +152,7 @@ public sealed class IssuerResourceTests(SqliteApiFixture fixture)
         await _client.CreateIssuerAsync(org, Full);
         await _client.CreateIssuerAsync(org, new { name = "Stays", entityId = "stays" });
 
-        var response = await _client.DeleteAsync(Http.Issuer(org, "it"));
+        var response = await _client.DeleteAsync(TestRequests.Issuer(org, "it"));
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
@@ -160,7 +160,7 @@ public sealed class IssuerResourceTests(SqliteApiFixture fixture)
         var list = await _client.ListIssuersAsync(org);
         Assert.Equal(1, list["result"]!["count"]!.GetValue<int>());
         Assert.Equal(["Stays"], list.Names());
-        Assert.Equal(HttpStatusCode.NotFound, (await _client.DeleteAsync(Http.Issuer(org, "it"))).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await _client.DeleteAsync(TestRequests.Issuer(org, "it"))).StatusCode);
     }
 
     public static TheoryData<string> Methods => new() { "GET", "PUT", "PATCH", "DELETE" };
@@ -171,12 +171,12 @@ public sealed class IssuerResourceTests(SqliteApiFixture fixture)
         var org = await _client.CreatePlatformAsync();
         await _client.CreateIssuerAsync(org, new { name = "Present", entityId = "present" });
         await _client.CreateIssuerAsync(org, new { name = "Deleted", entityId = "deleted" });
-        await _client.DeleteAsync(Http.Issuer(org, "deleted"));
+        await _client.DeleteAsync(TestRequests.Issuer(org, "deleted"));
 
         foreach (var entityId in new[] { "absent", "PRESENT", "deleted", "not.a.valid.id" })
         {
-            var content = method is "PUT" or "PATCH" ? Http.JsonBody("""{"name":"Ghost"}""") : null;
-            var response = await _client.SendAsync(new HttpMethod(method), Http.Issuer(org, entityId), content);
+            var content = method is "PUT" or "PATCH" ? TestRequests.JsonBody("""{"name":"Ghost"}""") : null;
+            var response = await _client.SendAsync(new HttpMethod(method), TestRequests.Issuer(org, entityId), content);
 
             Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
             await response.ProblemAsync();
@@ -189,7 +189,7 @@ public sealed class IssuerResourceTests(SqliteApiFixture fixture)
     {
         var org = await _client.CreatePlatformAsync();
         await _client.CreateIssuerAsync(org, Full);
-        var url = Http.Issuer(org, "it").TrimEnd('/');
+        var url = TestRequests.Issuer(org, "it").TrimEnd('/');
 
         Assert.Equal(HttpStatusCode.OK, (await _client.PutJsonAsync(url, """{"name":"Put"}""")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await _client.PatchJsonAsync(url, """{"email":"p@example.com"}""")).StatusCode);
@@ -204,8 +204,8 @@ public sealed class IssuerResourceTests(SqliteApiFixture fixture)
         var org = await _client.CreatePlatformAsync();
         await _client.CreateIssuerAsync(org, Full);
 
-        var put = await (await _client.PutAsJsonAsync(Http.Issuer(org, "it"), new { name = "Put" })).JsonAsync();
-        var patch = await (await _client.PatchAsJsonAsync(Http.Issuer(org, "it"), new { email = "p@example.com" })).JsonAsync();
+        var put = await (await _client.PutAsJsonAsync(TestRequests.Issuer(org, "it"), new { name = "Put" })).JsonAsync();
+        var patch = await (await _client.PatchAsJsonAsync(TestRequests.Issuer(org, "it"), new { email = "p@example.com" })).JsonAsync();
 
         Assert.Equal("Put", Assert.Single(put.AsArray())!["name"]!.GetValue<string>());
         var patched = Assert.Single(patch.AsArray())!;

@@ -15,20 +15,20 @@ public sealed class IssuerValidationTests(SqliteApiFixture fixture)
     private const string Smile = "😀";
     private readonly HttpClient _client = fixture.Factory.AdminClient();
 
-    private static string S(string value) => Http.JsonString(value);
+    private static string S(string value) => TestRequests.JsonString(value);
 
     /// <summary>An https URL of exactly <paramref name="codePoints"/> code points.</summary>
-    private static string UrlOf(int codePoints, string unit = "a") => "https://example.com/" + Http.Repeat(unit, codePoints - 20);
+    private static string UrlOf(int codePoints, string unit = "a") => "https://example.com/" + TestRequests.Repeat(unit, codePoints - 20);
 
     /// <summary>An address of exactly <paramref name="length"/> characters.</summary>
-    private static string EmailOf(int length) => Http.Repeat("a", length - "@example.com".Length) + "@example.com";
+    private static string EmailOf(int length) => TestRequests.Repeat("a", length - "@example.com".Length) + "@example.com";
 
-    private static string TagsOf(int count, string tag = "tag") => Http.ToJson(Enumerable.Repeat(tag, count).ToArray());
+    private static string TagsOf(int count, string tag = "tag") => TestRequests.ToJson(Enumerable.Repeat(tag, count).ToArray());
 
     private static string SignatoriesOf(int count) =>
-        Http.ToJson(Enumerable.Range(0, count).ToDictionary(i => $"Signer {i}", i => $"Title {i}"));
+        TestRequests.ToJson(Enumerable.Range(0, count).ToDictionary(i => $"Signer {i}", i => $"Title {i}"));
 
-    private static string SignatoryOf(string key, string value) => Http.ToJson(new Dictionary<string, string> { [key] = value });
+    private static string SignatoryOf(string key, string value) => TestRequests.ToJson(new Dictionary<string, string> { [key] = value });
 
     /// <summary>A create body: a valid name plus <paramref name="field"/> (or only the name when that is the field).</summary>
     private static string Body(string field, string valueJson) =>
@@ -43,9 +43,9 @@ public sealed class IssuerValidationTests(SqliteApiFixture fixture)
             {
                 { "name", S("A"), S("A") },
                 { "name", S("  Padded Academy \t\n"), S("Padded Academy") },
-                { "name", S(Http.Repeat("x", 255)), S(Http.Repeat("x", 255)) },
-                { "name", S(Http.Repeat(Smile, 255)), S(Http.Repeat(Smile, 255)) },
-                { "name", S("   " + Http.Repeat(Smile, 255) + "   "), S(Http.Repeat(Smile, 255)) },
+                { "name", S(TestRequests.Repeat("x", 255)), S(TestRequests.Repeat("x", 255)) },
+                { "name", S(TestRequests.Repeat(Smile, 255)), S(TestRequests.Repeat(Smile, 255)) },
+                { "name", S("   " + TestRequests.Repeat(Smile, 255) + "   "), S(TestRequests.Repeat(Smile, 255)) },
                 { "name", S("Ünïcödé Akademie — 東京大学 Straße"), S("Ünïcödé Akademie — 東京大学 Straße") },
 
                 { "email", S("a@example.com"), S("a@example.com") },
@@ -58,22 +58,22 @@ public sealed class IssuerValidationTests(SqliteApiFixture fixture)
                 { "allowed_template_tags", """["a","b"]""", """["a","b"]""" },
                 { "allowed_template_tags", TagsOf(100), TagsOf(100) },
                 { "allowed_template_tags", TagsOf(1, "x"), TagsOf(1, "x") },
-                { "allowed_template_tags", TagsOf(1, Http.Repeat("t", 100)), TagsOf(1, Http.Repeat("t", 100)) },
-                { "allowed_template_tags", TagsOf(1, Http.Repeat(Smile, 100)), TagsOf(1, Http.Repeat(Smile, 100)) },
+                { "allowed_template_tags", TagsOf(1, TestRequests.Repeat("t", 100)), TagsOf(1, TestRequests.Repeat("t", 100)) },
+                { "allowed_template_tags", TagsOf(1, TestRequests.Repeat(Smile, 100)), TagsOf(1, TestRequests.Repeat(Smile, 100)) },
 
                 { "signatories", "null", "{}" },
                 { "signatories", "{}", "{}" },
                 { "signatories", SignatoriesOf(1), SignatoriesOf(1) },
                 { "signatories", SignatoriesOf(50), SignatoriesOf(50) },
                 { "signatories", SignatoryOf("k", ""), SignatoryOf("k", "") },
-                { "signatories", SignatoryOf(Http.Repeat("k", 100), "v"), SignatoryOf(Http.Repeat("k", 100), "v") },
-                { "signatories", SignatoryOf(Http.Repeat(Smile, 100), "v"), SignatoryOf(Http.Repeat(Smile, 100), "v") },
-                { "signatories", SignatoryOf("k", Http.Repeat("v", 2048)), SignatoryOf("k", Http.Repeat("v", 2048)) },
-                { "signatories", SignatoryOf("k", Http.Repeat(Smile, 2048)), SignatoryOf("k", Http.Repeat(Smile, 2048)) },
+                { "signatories", SignatoryOf(TestRequests.Repeat("k", 100), "v"), SignatoryOf(TestRequests.Repeat("k", 100), "v") },
+                { "signatories", SignatoryOf(TestRequests.Repeat(Smile, 100), "v"), SignatoryOf(TestRequests.Repeat(Smile, 100), "v") },
+                { "signatories", SignatoryOf("k", TestRequests.Repeat("v", 2048)), SignatoryOf("k", TestRequests.Repeat("v", 2048)) },
+                { "signatories", SignatoryOf("k", TestRequests.Repeat(Smile, 2048)), SignatoryOf("k", TestRequests.Repeat(Smile, 2048)) },
 
                 { "entityId", S("a"), S("a") },
                 { "entityId", S("Az09_-"), S("Az09_-") },
-                { "entityId", S(Http.Repeat("e", 64)), S(Http.Repeat("e", 64)) },
+                { "entityId", S(TestRequests.Repeat("e", 64)), S(TestRequests.Repeat("e", 64)) },
             };
             foreach (var urlField in new[] { "url", "iconImage" })
             {
@@ -105,9 +105,9 @@ public sealed class IssuerValidationTests(SqliteApiFixture fixture)
                 { "name", S("") },
                 { "name", S("   ") },
                 { "name", S(" \t\r\n ") },
-                { "name", S(Http.Repeat("x", 256)) },
-                { "name", S(Http.Repeat(Smile, 256)) },
-                { "name", S("  " + Http.Repeat(Smile, 256) + "  ") },
+                { "name", S(TestRequests.Repeat("x", 256)) },
+                { "name", S(TestRequests.Repeat(Smile, 256)) },
+                { "name", S("  " + TestRequests.Repeat(Smile, 256) + "  ") },
                 { "name", S("Bell\u0007Academy") },
                 { "name", S("Next\u0085Line") },
                 { "name", S("Nul\u0000Academy") },
@@ -130,8 +130,8 @@ public sealed class IssuerValidationTests(SqliteApiFixture fixture)
                 { "allowed_template_tags", TagsOf(101) },
                 { "allowed_template_tags", TagsOf(1, "") },
                 { "allowed_template_tags", """["ok",""]""" },
-                { "allowed_template_tags", TagsOf(1, Http.Repeat("t", 101)) },
-                { "allowed_template_tags", TagsOf(1, Http.Repeat(Smile, 101)) },
+                { "allowed_template_tags", TagsOf(1, TestRequests.Repeat("t", 101)) },
+                { "allowed_template_tags", TagsOf(1, TestRequests.Repeat(Smile, 101)) },
                 { "allowed_template_tags", """["ok",1]""" },
                 { "allowed_template_tags", """["ok",null]""" },
                 { "allowed_template_tags", """[["nested"]]""" },
@@ -141,10 +141,10 @@ public sealed class IssuerValidationTests(SqliteApiFixture fixture)
 
                 { "signatories", SignatoriesOf(51) },
                 { "signatories", SignatoryOf("", "v") },
-                { "signatories", SignatoryOf(Http.Repeat("k", 101), "v") },
-                { "signatories", SignatoryOf(Http.Repeat(Smile, 101), "v") },
-                { "signatories", SignatoryOf("k", Http.Repeat("v", 2049)) },
-                { "signatories", SignatoryOf("k", Http.Repeat(Smile, 2049)) },
+                { "signatories", SignatoryOf(TestRequests.Repeat("k", 101), "v") },
+                { "signatories", SignatoryOf(TestRequests.Repeat(Smile, 101), "v") },
+                { "signatories", SignatoryOf("k", TestRequests.Repeat("v", 2049)) },
+                { "signatories", SignatoryOf("k", TestRequests.Repeat(Smile, 2049)) },
                 { "signatories", """{"k":1}""" },
                 { "signatories", """{"k":null}""" },
                 { "signatories", """{"k":{"nested":"v"}}""" },
@@ -154,7 +154,7 @@ public sealed class IssuerValidationTests(SqliteApiFixture fixture)
                 { "signatories", "3" },
 
                 { "entityId", S("") },
-                { "entityId", S(Http.Repeat("e", 65)) },
+                { "entityId", S(TestRequests.Repeat("e", 65)) },
                 { "entityId", S("with space") },
                 { "entityId", S("with.dot") },
                 { "entityId", S("with/slash") },
@@ -214,7 +214,7 @@ public sealed class IssuerValidationTests(SqliteApiFixture fixture)
     {
         var org = await _client.CreatePlatformAsync();
 
-        var response = await _client.PostJsonAsync(Http.Issuers(org), Body(field, value));
+        var response = await _client.PostJsonAsync(TestRequests.Issuers(org), Body(field, value));
 
         var json = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == HttpStatusCode.OK, json);
@@ -228,7 +228,7 @@ public sealed class IssuerValidationTests(SqliteApiFixture fixture)
     {
         var org = await _client.CreatePlatformAsync();
 
-        var response = await _client.PostJsonAsync(Http.Issuers(org), Body(field, value));
+        var response = await _client.PostJsonAsync(TestRequests.Issuers(org), Body(field, value));
 
         Assert.Equal([field], await response.ErrorFieldsAsync());
         Assert.Equal(0, (await _client.ListIssuersAsync(org))["result"]!["count"]!.GetValue<int>());
@@ -240,7 +240,7 @@ public sealed class IssuerValidationTests(SqliteApiFixture fixture)
         var org = await _client.CreatePlatformAsync();
         await _client.CreateIssuerAsync(org, new { name = "Before", entityId = "it" });
 
-        var response = await _client.PutJsonAsync(Http.Issuer(org, "it"), Body(field, value));
+        var response = await _client.PutJsonAsync(TestRequests.Issuer(org, "it"), Body(field, value));
 
         var json = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == HttpStatusCode.OK, json);
@@ -259,8 +259,8 @@ public sealed class IssuerValidationTests(SqliteApiFixture fixture)
             signatories = new Dictionary<string, string> { ["Dean"] = "Dr. Before" },
         });
 
-        Assert.Equal([field], await (await _client.PutJsonAsync(Http.Issuer(org, "it"), Body(field, value))).ErrorFieldsAsync());
-        Assert.Equal([field], await (await _client.PatchJsonAsync(Http.Issuer(org, "it"), $$"""{"{{field}}":{{value}}}""")).ErrorFieldsAsync());
+        Assert.Equal([field], await (await _client.PutJsonAsync(TestRequests.Issuer(org, "it"), Body(field, value))).ErrorFieldsAsync());
+        Assert.Equal([field], await (await _client.PatchJsonAsync(TestRequests.Issuer(org, "it"), $$"""{"{{field}}":{{value}}}""")).ErrorFieldsAsync());
 
         Assert.Equal(before.ToJsonString(), (await _client.ReadIssuerAsync(org, "it")).ToJsonString());
     }
@@ -270,8 +270,8 @@ public sealed class IssuerValidationTests(SqliteApiFixture fixture)
     {
         var org = await _client.CreatePlatformAsync();
 
-        Assert.Equal(["name"], await (await _client.PostJsonAsync(Http.Issuers(org), "{}")).ErrorFieldsAsync());
-        Assert.Equal(["name"], await (await _client.PostJsonAsync(Http.Issuers(org), """{"email":"a@example.com"}""")).ErrorFieldsAsync());
+        Assert.Equal(["name"], await (await _client.PostJsonAsync(TestRequests.Issuers(org), "{}")).ErrorFieldsAsync());
+        Assert.Equal(["name"], await (await _client.PostJsonAsync(TestRequests.Issuers(org), """{"email":"a@example.com"}""")).ErrorFieldsAsync());
     }
 
     [Fact]
@@ -279,7 +279,7 @@ public sealed class IssuerValidationTests(SqliteApiFixture fixture)
     {
         var org = await _client.CreatePlatformAsync();
 
-        var response = await _client.PostJsonAsync(Http.Issuers(org), """
+        var response = await _client.PostJsonAsync(TestRequests.Issuers(org), """
             {"name":"", "email":"nope", "url":"ftp://example.com", "iconImage":"/relative",
              "allowed_template_tags":[""], "signatories":{"":"x"}}
             """);
@@ -341,7 +341,7 @@ public sealed class IssuerValidationTests(SqliteApiFixture fixture)
     {
         var org = await _client.CreatePlatformAsync();
 
-        var response = await _client.PostJsonAsync(Http.Issuers(org), """{"name":"Null id","entityId":null}""");
+        var response = await _client.PostJsonAsync(TestRequests.Issuers(org), """{"name":"Null id","entityId":null}""");
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Matches("^[A-Za-z0-9_-]{22}$", (await response.JsonAsync())["result"]!["entityId"]!.GetValue<string>());
@@ -353,7 +353,7 @@ public sealed class IssuerValidationTests(SqliteApiFixture fixture)
         var org = await _client.CreatePlatformAsync();
         await _client.CreateIssuerAsync(org, new { name = "First", entityId = "taken" });
 
-        var response = await _client.PostAsJsonAsync(Http.Issuers(org), new { name = "Second", entityId = "taken" });
+        var response = await _client.PostAsJsonAsync(TestRequests.Issuers(org), new { name = "Second", entityId = "taken" });
 
         Assert.Equal(["entityId"], await response.ErrorFieldsAsync());
         Assert.Equal("First", (await _client.ReadIssuerAsync(org, "taken"))["name"]!.GetValue<string>());
@@ -366,7 +366,7 @@ public sealed class IssuerValidationTests(SqliteApiFixture fixture)
         var org = await _client.CreatePlatformAsync();
 
         var responses = await Task.WhenAll(Enumerable.Range(0, 20)
-            .Select(i => _client.PostAsJsonAsync(Http.Issuers(org), new { name = $"Racer {i}", entityId = "race" })));
+            .Select(i => _client.PostAsJsonAsync(TestRequests.Issuers(org), new { name = $"Racer {i}", entityId = "race" })));
 
         Assert.Single(responses, r => r.StatusCode == HttpStatusCode.OK);
         Assert.Equal(19, responses.Count(r => r.StatusCode == HttpStatusCode.BadRequest));
@@ -393,7 +393,7 @@ public sealed class IssuerValidationTests(SqliteApiFixture fixture)
     {
         var org = await _client.CreatePlatformAsync();
         await _client.CreateIssuerAsync(org, new { name = "Old", entityId = "reused", email = "old@example.com" });
-        Assert.Equal(HttpStatusCode.OK, (await _client.DeleteAsync(Http.Issuer(org, "reused"))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await _client.DeleteAsync(TestRequests.Issuer(org, "reused"))).StatusCode);
 
         var again = await _client.CreateIssuerAsync(org, new { name = "New", entityId = "reused" });
 
@@ -406,18 +406,18 @@ public sealed class IssuerValidationTests(SqliteApiFixture fixture)
     public static TheoryData<string> MalformedOrgs => new()
     {
         "Upper", "UPPER", "-leading-dash", "_leading-underscore", "with.dot", "with%20space", "%C3%BCmlaut", "with%0A",
-        Http.Repeat("o", 65),
+        TestRequests.Repeat("o", 65),
     };
 
     [Theory, MemberData(nameof(MalformedOrgs))]
     public async Task A_malformed_org_in_the_path_is_a_400_naming_org(string org)
     {
-        Assert.Equal(["org"], await (await _client.GetAsync(Http.Issuers(org))).ErrorFieldsAsync());
-        Assert.Equal(["org"], await (await _client.PostAsJsonAsync(Http.Issuers(org), new { name = "x" })).ErrorFieldsAsync());
-        Assert.Equal(["org"], await (await _client.GetAsync(Http.Issuers(org) + "some-id/")).ErrorFieldsAsync());
-        Assert.Equal(["org"], await (await _client.PutJsonAsync(Http.Issuers(org) + "some-id/", """{"name":"x"}""")).ErrorFieldsAsync());
-        Assert.Equal(["org"], await (await _client.PatchJsonAsync(Http.Issuers(org) + "some-id/", """{"name":"x"}""")).ErrorFieldsAsync());
-        Assert.Equal(["org"], await (await _client.DeleteAsync(Http.Issuers(org) + "some-id/")).ErrorFieldsAsync());
+        Assert.Equal(["org"], await (await _client.GetAsync(TestRequests.Issuers(org))).ErrorFieldsAsync());
+        Assert.Equal(["org"], await (await _client.PostAsJsonAsync(TestRequests.Issuers(org), new { name = "x" })).ErrorFieldsAsync());
+        Assert.Equal(["org"], await (await _client.GetAsync(TestRequests.Issuers(org) + "some-id/")).ErrorFieldsAsync());
+        Assert.Equal(["org"], await (await _client.PutJsonAsync(TestRequests.Issuers(org) + "some-id/", """{"name":"x"}""")).ErrorFieldsAsync());
+        Assert.Equal(["org"], await (await _client.PatchJsonAsync(TestRequests.Issuers(org) + "some-id/", """{"name":"x"}""")).ErrorFieldsAsync());
+        Assert.Equal(["org"], await (await _client.DeleteAsync(TestRequests.Issuers(org) + "some-id/")).ErrorFieldsAsync());
     }
 
     [Fact]
@@ -432,7 +432,7 @@ public sealed class IssuerValidationTests(SqliteApiFixture fixture)
 
     public static TheoryData<string> WellFormedUserIds => new()
     {
-        "42", "jane", "Jane.Doe", "jane.doe@example.com", "a+b_c-d", Http.Repeat("u", 150),
+        "42", "jane", "Jane.Doe", "jane.doe@example.com", "a+b_c-d", TestRequests.Repeat("u", 150),
     };
 
     [Theory, MemberData(nameof(WellFormedUserIds))]
@@ -440,15 +440,15 @@ public sealed class IssuerValidationTests(SqliteApiFixture fixture)
     {
         var org = await _client.CreatePlatformAsync();
 
-        var created = await _client.PostAsJsonAsync(Http.Issuers(org, userId), new { name = "By user", entityId = "by-user" });
+        var created = await _client.PostAsJsonAsync(TestRequests.Issuers(org, userId), new { name = "By user", entityId = "by-user" });
         Assert.Equal(HttpStatusCode.OK, created.StatusCode);
-        Assert.Equal(HttpStatusCode.OK, (await _client.GetAsync(Http.Issuers(org, userId))).StatusCode);
-        Assert.Equal(HttpStatusCode.OK, (await _client.GetAsync(Http.Issuers(org, userId) + "by-user/")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await _client.GetAsync(TestRequests.Issuers(org, userId))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await _client.GetAsync(TestRequests.Issuers(org, userId) + "by-user/")).StatusCode);
     }
 
     public static TheoryData<string> MalformedUserIds => new()
     {
-        "with%20space", "bang!", "comma,separated", "colon:id", "%C3%BCmlaut", "with%0A", Http.Repeat("u", 151),
+        "with%20space", "bang!", "comma,separated", "colon:id", "%C3%BCmlaut", "with%0A", TestRequests.Repeat("u", 151),
     };
 
     [Theory, MemberData(nameof(MalformedUserIds))]
@@ -457,11 +457,11 @@ public sealed class IssuerValidationTests(SqliteApiFixture fixture)
         var org = await _client.CreatePlatformAsync();
         await _client.CreateIssuerAsync(org, new { name = "Exists", entityId = "exists" });
 
-        Assert.Equal(["user_id"], await (await _client.GetAsync(Http.Issuers(org, userId))).ErrorFieldsAsync());
-        Assert.Equal(["user_id"], await (await _client.PostAsJsonAsync(Http.Issuers(org, userId), new { name = "x" })).ErrorFieldsAsync());
-        Assert.Equal(["user_id"], await (await _client.GetAsync(Http.Issuers(org, userId) + "exists/")).ErrorFieldsAsync());
-        Assert.Equal(["user_id"], await (await _client.PatchJsonAsync(Http.Issuers(org, userId) + "exists/", """{"name":"x"}""")).ErrorFieldsAsync());
-        Assert.Equal(["user_id"], await (await _client.DeleteAsync(Http.Issuers(org, userId) + "exists/")).ErrorFieldsAsync());
+        Assert.Equal(["user_id"], await (await _client.GetAsync(TestRequests.Issuers(org, userId))).ErrorFieldsAsync());
+        Assert.Equal(["user_id"], await (await _client.PostAsJsonAsync(TestRequests.Issuers(org, userId), new { name = "x" })).ErrorFieldsAsync());
+        Assert.Equal(["user_id"], await (await _client.GetAsync(TestRequests.Issuers(org, userId) + "exists/")).ErrorFieldsAsync());
+        Assert.Equal(["user_id"], await (await _client.PatchJsonAsync(TestRequests.Issuers(org, userId) + "exists/", """{"name":"x"}""")).ErrorFieldsAsync());
+        Assert.Equal(["user_id"], await (await _client.DeleteAsync(TestRequests.Issuers(org, userId) + "exists/")).ErrorFieldsAsync());
         Assert.Equal(1, (await _client.ListIssuersAsync(org))["result"]!["count"]!.GetValue<int>());
     }
 

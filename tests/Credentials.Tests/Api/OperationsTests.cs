@@ -49,7 +49,7 @@ public sealed class OperationsTests(SqliteApiFixture fixture)
     public async Task A_request_id_is_echoed_on_a_401_too()
     {
         using var client = _factory.CreateClient();
-        var request = new HttpRequestMessage(HttpMethod.Post, "/api/platforms/") { Content = Http.JsonBody("{}") };
+        var request = new HttpRequestMessage(HttpMethod.Post, "/api/platforms/") { Content = TestRequests.JsonBody("{}") };
         request.Headers.Add("X-Request-Id", "unauthenticated-call");
 
         var response = await client.SendAsync(request);
@@ -140,7 +140,7 @@ public sealed class OperationsTests(SqliteApiFixture fixture)
     {
         var org = await _client.CreatePlatformAsync();
 
-        var response = await _client.DeleteAsync(Http.Issuers(org));
+        var response = await _client.DeleteAsync(TestRequests.Issuers(org));
 
         Assert.Equal(HttpStatusCode.MethodNotAllowed, response.StatusCode);
         await response.ProblemAsync();

@@ -18,7 +18,7 @@ public sealed class PlatformsApiTests(SqliteApiFixture fixture)
     [Fact]
     public async Task Create_answers_201_with_key_name_and_created_and_get_reads_the_same()
     {
-        var org = Http.NewOrg();
+        var org = TestRequests.NewOrg();
         var before = DateTimeOffset.UtcNow;
 
         var response = await _client.PostAsJsonAsync("/api/platforms/", new { key = org, name = "  Acme Platform  " });
@@ -41,7 +41,7 @@ public sealed class PlatformsApiTests(SqliteApiFixture fixture)
     [Fact]
     public async Task Create_works_without_the_trailing_slash()
     {
-        var org = Http.NewOrg();
+        var org = TestRequests.NewOrg();
 
         var response = await _client.PostAsJsonAsync("/api/platforms", new { key = org });
 
@@ -56,7 +56,7 @@ public sealed class PlatformsApiTests(SqliteApiFixture fixture)
     [InlineData("""{"key":"KEY","name":"   "}""")]
     public async Task The_name_defaults_to_the_key(string template)
     {
-        var org = Http.NewOrg();
+        var org = TestRequests.NewOrg();
 
         var response = await _client.PostJsonAsync("/api/platforms/", template.Replace("KEY", org, StringComparison.Ordinal));
 
@@ -68,7 +68,7 @@ public sealed class PlatformsApiTests(SqliteApiFixture fixture)
     [Fact]
     public async Task A_taken_key_is_a_400_naming_key_and_the_first_platform_is_kept()
     {
-        var org = Http.NewOrg();
+        var org = TestRequests.NewOrg();
         Assert.Equal(HttpStatusCode.Created, (await _client.PostAsJsonAsync("/api/platforms/", new { key = org, name = "First" })).StatusCode);
 
         var again = await _client.PostAsJsonAsync("/api/platforms/", new { key = org, name = "Second" });
@@ -80,7 +80,7 @@ public sealed class PlatformsApiTests(SqliteApiFixture fixture)
     [Fact]
     public async Task Concurrent_creates_of_one_key_make_exactly_one_platform()
     {
-        var org = Http.NewOrg();
+        var org = TestRequests.NewOrg();
 
         var responses = await Task.WhenAll(Enumerable.Range(0, 20)
             .Select(i => _client.PostAsJsonAsync("/api/platforms/", new { key = org, name = $"Racer {i}" })));
@@ -102,7 +102,7 @@ public sealed class PlatformsApiTests(SqliteApiFixture fixture)
         { """{"key":"with space"}""", "key" },
         { """{"key":"ümlaut"}""", "key" },
         { """{"key":"trailing-newline\n"}""", "key" },
-        { $$"""{"key":"{{Http.Repeat("k", 65)}}"}""", "key" },
+        { $$"""{"key":"{{TestRequests.Repeat("k", 65)}}"}""", "key" },
         { """{"key":""}""", "key" },
         { """{"key":null}""", "key" },
         { """{"name":"No key"}""", "key" },
@@ -110,10 +110,10 @@ public sealed class PlatformsApiTests(SqliteApiFixture fixture)
         { """{"key":42}""", "key" },
         { """{"key":["k"]}""", "key" },
         { """{"key":"\ud800"}""", "key" },
-        { $$"""{"key":"{{Http.NewOrg()}}","name":"\udc00"}""", "name" },
-        { $$"""{"key":"{{Http.NewOrg()}}","name":"{{Http.Repeat("n", 256)}}"}""", "name" },
-        { $$"""{"key":"{{Http.NewOrg()}}","name":"Bell\u0007Platform"}""", "name" },
-        { $$"""{"key":"{{Http.NewOrg()}}","name":7}""", "name" },
+        { $$"""{"key":"{{TestRequests.NewOrg()}}","name":"\udc00"}""", "name" },
+        { $$"""{"key":"{{TestRequests.NewOrg()}}","name":"{{TestRequests.Repeat("n", 256)}}"}""", "name" },
+        { $$"""{"key":"{{TestRequests.NewOrg()}}","name":"Bell\u0007Platform"}""", "name" },
+        { $$"""{"key":"{{TestRequests.NewOrg()}}","name":7}""", "name" },
     };
 
     [Theory, MemberData(nameof(RefusedCreates))]
@@ -132,8 +132,8 @@ public sealed class PlatformsApiTests(SqliteApiFixture fixture)
     [Fact]
     public async Task A_name_of_255_characters_is_kept_whole()
     {
-        var org = Http.NewOrg();
-        var name = Http.Repeat("😀", 255);
+        var org = TestRequests.NewOrg();
+        var name = TestRequests.Repeat("😀", 255);
 
         var response = await _client.PostAsJsonAsync("/api/platforms/", new { key = org, name });
 
@@ -161,7 +161,7 @@ public sealed class PlatformsApiTests(SqliteApiFixture fixture)
     [InlineData("application/x-www-form-urlencoded")]
     public async Task A_create_body_that_is_not_json_is_a_415_problem(string contentType)
     {
-        var org = Http.NewOrg();
+        var org = TestRequests.NewOrg();
         var content = new ByteArrayContent(Encoding.UTF8.GetBytes($$"""{"key":"{{org}}"}"""));
         content.Headers.ContentType = new MediaTypeHeaderValue(contentType);
 
@@ -175,7 +175,7 @@ public sealed class PlatformsApiTests(SqliteApiFixture fixture)
     [Fact]
     public async Task Reading_an_unknown_platform_is_a_404_problem()
     {
-        var response = await _client.GetAsync($"/api/platforms/{Http.NewOrg()}/");
+        var response = await _client.GetAsync($"/api/platforms/{TestRequests.NewOrg()}/");
 
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
         await response.ProblemAsync();
@@ -200,10 +200,10 @@ public sealed class PlatformsApiTests(SqliteApiFixture fixture)
     [Theory, MemberData(nameof(IssuerCalls))]
     public async Task Any_issuer_call_under_an_unknown_org_is_a_404_problem(string method, string suffix)
     {
-        var org = Http.NewOrg();
-        var content = method is "POST" or "PUT" or "PATCH" ? Http.JsonBody("""{"name":"Nobody","entityId":"some-id"}""") : null;
+        var org = TestRequests.NewOrg();
+        var content = method is "POST" or "PUT" or "PATCH" ? TestRequests.JsonBody("""{"name":"Nobody","entityId":"some-id"}""") : null;
 
-        var response = await _client.SendAsync(new HttpMethod(method), Http.Issuers(org) + suffix, content);
+        var response = await _client.SendAsync(new HttpMethod(method), TestRequests.Issuers(org) + suffix, content);
 
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
         await response.ProblemAsync();
@@ -213,8 +213,8 @@ public sealed class PlatformsApiTests(SqliteApiFixture fixture)
     [Fact]
     public async Task Creating_a_platform_makes_its_org_usable_and_is_not_undone_by_earlier_404s()
     {
-        var org = Http.NewOrg();
-        Assert.Equal(HttpStatusCode.NotFound, (await _client.GetAsync(Http.Issuers(org))).StatusCode);
+        var org = TestRequests.NewOrg();
+        Assert.Equal(HttpStatusCode.NotFound, (await _client.GetAsync(TestRequests.Issuers(org))).StatusCode);
 
         await _client.CreatePlatformAsync(org);
 
@@ -258,7 +258,7 @@ public sealed class PlatformsApiTests(SqliteApiFixture fixture)
         var org = await _client.CreatePlatformAsync();
         await _client.CreateIssuerAsync(org, new { name = "Guarded", entityId = "it" });
         using var client = ClientWith(scheme, credential);
-        var content = method is "POST" or "PUT" or "PATCH" ? Http.JsonBody($$"""{"key":"{{Http.NewOrg()}}","name":"Intruder"}""") : null;
+        var content = method is "POST" or "PUT" or "PATCH" ? TestRequests.JsonBody($$"""{"key":"{{TestRequests.NewOrg()}}","name":"Intruder"}""") : null;
 
         var response = await client.SendAsync(new HttpMethod(method), path.Replace("{org}", org, StringComparison.Ordinal), content);
 
@@ -280,7 +280,7 @@ public sealed class PlatformsApiTests(SqliteApiFixture fixture)
     public async Task The_super_admin_token_works_with_the_api_key_prefix_too()
     {
         using var client = ClientWith("Api-Key", ApiFactory.AdminToken);
-        var org = Http.NewOrg();
+        var org = TestRequests.NewOrg();
 
         var created = await client.PostAsJsonAsync("/api/platforms/", new { key = org });
 

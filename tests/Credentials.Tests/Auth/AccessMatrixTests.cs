@@ -141,7 +141,7 @@ public sealed class AccessMatrixTests(SqliteApiFixture fixture)
     public async Task A_missing_org_is_revealed_only_to_callers_who_could_use_it(Caller caller, HttpStatusCode expected)
     {
         var admin = fixture.Factory.AdminClient();
-        var missing = Http.NewOrg();
+        var missing = TestRequests.NewOrg();
         var other = await admin.CreatePlatformAsync();
         var client = await ClientFor(caller, admin, missing, other);
 
@@ -173,7 +173,7 @@ public sealed class AccessMatrixTests(SqliteApiFixture fixture)
         var org = await admin.CreatePlatformAsync();
         var student = fixture.Factory.ClientWith("Bearer", Credentials.Jwt(org, Student));
 
-        var response = await student.DeleteAsync(Http.Issuer(org, "does-not-exist", Student));
+        var response = await student.DeleteAsync(TestRequests.Issuer(org, "does-not-exist", Student));
         Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
     }
 
@@ -198,7 +198,7 @@ public sealed class AccessMatrixTests(SqliteApiFixture fixture)
 
     private static Task<HttpResponseMessage> Send(HttpClient client, Endpoint endpoint, string org)
     {
-        var issuers = Http.Issuers(org, Student);
+        var issuers = TestRequests.Issuers(org, Student);
         var images = $"/api/credentials/orgs/{org}/users/{Student}/images/";
         return endpoint switch
         {
@@ -212,7 +212,7 @@ public sealed class AccessMatrixTests(SqliteApiFixture fixture)
             Endpoint.ListTokens => client.GetAsync($"/api/platforms/{org}/tokens/"),
             Endpoint.CreateToken => client.PostAsJsonAsync($"/api/platforms/{org}/tokens/", new { name = "another" }),
             Endpoint.RevokeToken => client.DeleteAsync($"/api/platforms/{org}/tokens/revocable/"),
-            Endpoint.CreatePlatform => client.PostAsJsonAsync("/api/platforms/", new { key = Http.NewOrg() }),
+            Endpoint.CreatePlatform => client.PostAsJsonAsync("/api/platforms/", new { key = TestRequests.NewOrg() }),
             Endpoint.SearchImages => client.GetAsync(images + "?query="),
             Endpoint.UploadImage => client.PostAsync(images, Upload()),
             Endpoint.GetImage => client.GetAsync(images + "1/"),

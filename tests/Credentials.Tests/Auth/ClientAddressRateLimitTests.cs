@@ -38,7 +38,7 @@ public sealed class ClientAddressRateLimitTests : IAsyncLifetime
         for (var i = 0; i < 40; i++)
         {
             var guess = _service.Client("Api-Token", $"cro_{org}.{ApiTokensForTests.RandomSecret()}", "198.51.100.7");
-            var response = await guess.GetAsync(Http.Issuers(org));
+            var response = await guess.GetAsync(TestRequests.Issuers(org));
             statuses.Add(response.StatusCode);
             if (response.StatusCode == HttpStatusCode.TooManyRequests) limited ??= response;
         }
@@ -51,12 +51,12 @@ public sealed class ClientAddressRateLimitTests : IAsyncLifetime
         Assert.Equal(statuses.Count(s => s == HttpStatusCode.Unauthorized), _service.Calls.To<OrgGrain>(org) - callsBefore);
 
         // Another address is not affected, with or without credentials.
-        Assert.Equal(HttpStatusCode.OK, (await _service.Client("Api-Token", token, "203.0.113.9").GetAsync(Http.Issuers(org))).StatusCode);
-        Assert.Equal(HttpStatusCode.Unauthorized, (await _service.Client(address: "203.0.113.9").GetAsync(Http.Issuers(org))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await _service.Client("Api-Token", token, "203.0.113.9").GetAsync(TestRequests.Issuers(org))).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await _service.Client(address: "203.0.113.9").GetAsync(TestRequests.Issuers(org))).StatusCode);
         // Credentials checked without a grain still pass from the flooding address: the super-admin, user tokens.
         Assert.Equal(HttpStatusCode.OK, (await _service.Admin("198.51.100.7").GetAsync($"/api/platforms/{org}/")).StatusCode);
         var user = _service.Client("Bearer", Credentials.Jwt(org, "alice"), "198.51.100.7");
-        Assert.Equal(HttpStatusCode.OK, (await user.GetAsync(Http.Issuers(org, "alice"))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await user.GetAsync(TestRequests.Issuers(org, "alice"))).StatusCode);
     }
 
     [Fact]
@@ -65,10 +65,10 @@ public sealed class ClientAddressRateLimitTests : IAsyncLifetime
         HttpStatusCode last = HttpStatusCode.OK;
         for (var i = 0; i < Burst + 3 && last != HttpStatusCode.TooManyRequests; i++)
         {
-            last = (await _service.Client(address: "198.51.100.20").GetAsync(Http.Issuers("acme"))).StatusCode;
+            last = (await _service.Client(address: "198.51.100.20").GetAsync(TestRequests.Issuers("acme"))).StatusCode;
         }
         Assert.Equal(HttpStatusCode.TooManyRequests, last);
-        Assert.Equal(HttpStatusCode.Unauthorized, (await _service.Client(address: "198.51.100.21").GetAsync(Http.Issuers("acme"))).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await _service.Client(address: "198.51.100.21").GetAsync(TestRequests.Issuers("acme"))).StatusCode);
     }
 
     [Fact]
@@ -77,10 +77,10 @@ public sealed class ClientAddressRateLimitTests : IAsyncLifetime
         HttpStatusCode last = HttpStatusCode.OK;
         for (var i = 0; i < Burst + 3 && last != HttpStatusCode.TooManyRequests; i++)
         {
-            last = (await _service.Client(address: $"2001:db8:1:2::{i + 1:x}").GetAsync(Http.Issuers("acme"))).StatusCode;
+            last = (await _service.Client(address: $"2001:db8:1:2::{i + 1:x}").GetAsync(TestRequests.Issuers("acme"))).StatusCode;
         }
         Assert.Equal(HttpStatusCode.TooManyRequests, last);
-        Assert.Equal(HttpStatusCode.Unauthorized, (await _service.Client(address: "2001:db8:1:3::1").GetAsync(Http.Issuers("acme"))).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await _service.Client(address: "2001:db8:1:3::1").GetAsync(TestRequests.Issuers("acme"))).StatusCode);
     }
 }
 

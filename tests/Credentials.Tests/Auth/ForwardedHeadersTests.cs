@@ -39,7 +39,7 @@ public sealed class ForwardedHeadersTests : IAsyncLifetime
     /// <summary>The <c>previous</c> link of a list page: an absolute URL built from the request.</summary>
     private static async Task<string> PreviousLinkAsync(HttpClient client, string org)
     {
-        var page = await (await client.GetAsync(Http.Issuers(org) + "?limit=1&offset=1")).JsonAsync();
+        var page = await (await client.GetAsync(TestRequests.Issuers(org) + "?limit=1&offset=1")).JsonAsync();
         return page["result"]!["previous"]!.GetValue<string>();
     }
 
@@ -61,7 +61,7 @@ public sealed class ForwardedHeadersTests : IAsyncLifetime
     {
         Assert.Equal(HttpStatusCode.TooManyRequests, await SpendAsync(() => From(Proxy, "198.51.100.10")));
         // Same proxy, another client behind it.
-        Assert.Equal(HttpStatusCode.Unauthorized, (await From(Proxy, "198.51.100.11").GetAsync(Http.Issuers("acme"))).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await From(Proxy, "198.51.100.11").GetAsync(TestRequests.Issuers("acme"))).StatusCode);
     }
 
     [Fact]
@@ -70,7 +70,7 @@ public sealed class ForwardedHeadersTests : IAsyncLifetime
         var n = 0;
         // A new forwarded address on every call: all of them count against the caller's own.
         Assert.Equal(HttpStatusCode.TooManyRequests, await SpendAsync(() => From(Direct, $"198.51.100.{++n}")));
-        Assert.Equal(HttpStatusCode.TooManyRequests, (await From(Direct).GetAsync(Http.Issuers("acme"))).StatusCode);
+        Assert.Equal(HttpStatusCode.TooManyRequests, (await From(Direct).GetAsync(TestRequests.Issuers("acme"))).StatusCode);
     }
 
     /// <summary>Calls without credentials until one is refused with 429 (or a few past the burst).</summary>
@@ -79,7 +79,7 @@ public sealed class ForwardedHeadersTests : IAsyncLifetime
         var last = HttpStatusCode.OK;
         for (var i = 0; i < Burst + 3 && last != HttpStatusCode.TooManyRequests; i++)
         {
-            last = (await client().GetAsync(Http.Issuers("acme"))).StatusCode;
+            last = (await client().GetAsync(TestRequests.Issuers("acme"))).StatusCode;
         }
         return last;
     }

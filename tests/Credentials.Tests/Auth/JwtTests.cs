@@ -34,7 +34,7 @@ public sealed class JwtTests(SqliteApiFixture fixture)
     public async Task A_bad_user_token_is_refused_with_401(string why, Func<string, string> token)
     {
         var org = await fixture.Factory.AdminClient().CreatePlatformAsync();
-        var response = await fixture.Factory.ClientWith("Bearer", token(org)).GetAsync(Http.Issuers(org, "alice"));
+        var response = await fixture.Factory.ClientWith("Bearer", token(org)).GetAsync(TestRequests.Issuers(org, "alice"));
 
         Assert.True(response.StatusCode == HttpStatusCode.Unauthorized, why);
         Assert.Contains(response.Headers.WwwAuthenticate, h => h.Scheme == "Bearer");
@@ -47,7 +47,7 @@ public sealed class JwtTests(SqliteApiFixture fixture)
         var org = await fixture.Factory.AdminClient().CreatePlatformAsync();
         var token = Credentials.Jwt(org, "alice", expiresIn: TimeSpan.FromSeconds(-10));
 
-        var response = await fixture.Factory.ClientWith("Bearer", token).GetAsync(Http.Issuers(org, "alice"));
+        var response = await fixture.Factory.ClientWith("Bearer", token).GetAsync(TestRequests.Issuers(org, "alice"));
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }
 
@@ -60,8 +60,8 @@ public sealed class JwtTests(SqliteApiFixture fixture)
 
         foreach (var client in new[] { noRole, nullRole })
         {
-            Assert.Equal(HttpStatusCode.OK, (await client.GetAsync(Http.Issuers(org, "alice"))).StatusCode);
-            Assert.Equal(HttpStatusCode.Forbidden, (await client.GetAsync(Http.Issuers(org, "bob"))).StatusCode);
+            Assert.Equal(HttpStatusCode.OK, (await client.GetAsync(TestRequests.Issuers(org, "alice"))).StatusCode);
+            Assert.Equal(HttpStatusCode.Forbidden, (await client.GetAsync(TestRequests.Issuers(org, "bob"))).StatusCode);
         }
     }
 

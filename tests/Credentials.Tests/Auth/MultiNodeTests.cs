@@ -43,7 +43,7 @@ public sealed class MultiNodeTests(SqliteClusterFixture cluster) : IClassFixture
         var org = await admin1.CreatePlatformAsync();
         var token = await admin1.CreateOrgTokenAsync(org, "short-lived");
         var user2 = _node2.ClientWith("Api-Token", token);
-        Assert.Equal(HttpStatusCode.OK, (await user2.GetAsync(Http.Issuers(org))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await user2.GetAsync(TestRequests.Issuers(org))).StatusCode);
 
         Assert.Equal(HttpStatusCode.NoContent, (await admin1.DeleteAsync($"/api/platforms/{org}/tokens/short-lived/")).StatusCode);
         var revokedAt = Stopwatch.StartNew();
@@ -52,7 +52,7 @@ public sealed class MultiNodeTests(SqliteClusterFixture cluster) : IClassFixture
         HttpStatusCode status;
         do
         {
-            status = (await user2.GetAsync(Http.Issuers(org))).StatusCode;
+            status = (await user2.GetAsync(TestRequests.Issuers(org))).StatusCode;
             if (status == HttpStatusCode.Unauthorized) break;
             await Task.Delay(100);
         }
@@ -74,7 +74,7 @@ public sealed class MultiNodeTests(SqliteClusterFixture cluster) : IClassFixture
             var client = _node2.CreateClient();
             for (var i = 0; !flooding.IsCancellationRequested; i++)
             {
-                using var request = new HttpRequestMessage(HttpMethod.Get, Http.Issuers("acme"));
+                using var request = new HttpRequestMessage(HttpMethod.Get, TestRequests.Issuers("acme"));
                 request.Headers.Authorization = new("Api-Token", $"cro_z{i}x.{ApiTokensForTests.RandomSecret()}");
                 Assert.Equal(HttpStatusCode.Unauthorized, (await client.SendAsync(request)).StatusCode);
                 Interlocked.Increment(ref sent);
@@ -88,7 +88,7 @@ public sealed class MultiNodeTests(SqliteClusterFixture cluster) : IClassFixture
         {
             var org = await admin1.CreatePlatformAsync();
             var token = await admin1.CreateOrgTokenAsync(org);
-            statuses.Add((await _node2.ClientWith("Api-Token", token).GetAsync(Http.Issuers(org))).StatusCode);
+            statuses.Add((await _node2.ClientWith("Api-Token", token).GetAsync(TestRequests.Issuers(org))).StatusCode);
         }
         await flooding.CancelAsync();
         await flood;
@@ -102,7 +102,7 @@ public sealed class MultiNodeTests(SqliteClusterFixture cluster) : IClassFixture
         var org = await _node1.AdminClient().CreatePlatformAsync();
         var created = await _node1.AdminClient().CreateIssuerAsync(org, new { name = "Seen everywhere" });
 
-        var listed = await (await _node2.AdminClient().GetAsync(Http.Issuers(org))).JsonAsync();
+        var listed = await (await _node2.AdminClient().GetAsync(TestRequests.Issuers(org))).JsonAsync();
         Assert.Equal(created["entityId"]!.GetValue<string>(), listed["result"]!["data"]![0]!["entityId"]!.GetValue<string>());
     }
 
@@ -118,7 +118,7 @@ public sealed class MultiNodeTests(SqliteClusterFixture cluster) : IClassFixture
             var client = nodes[(i + 1) % 2].ClientWith("Api-Token", tokens[i]);
             for (var n = 0; n < 15; n++)
             {
-                var response = await client.PostAsJsonAsync(Http.Issuers(org), new { name = $"{org} issuer {n}" });
+                var response = await client.PostAsJsonAsync(TestRequests.Issuers(org), new { name = $"{org} issuer {n}" });
                 Assert.Equal(HttpStatusCode.OK, response.StatusCode);
             }
         }));
@@ -126,7 +126,7 @@ public sealed class MultiNodeTests(SqliteClusterFixture cluster) : IClassFixture
         for (var i = 0; i < orgs.Length; i++)
         {
             var client = nodes[i % 2].ClientWith("Api-Token", tokens[i]);
-            var list = await (await client.GetAsync(Http.Issuers(orgs[i]) + "?limit=100")).JsonAsync();
+            var list = await (await client.GetAsync(TestRequests.Issuers(orgs[i]) + "?limit=100")).JsonAsync();
             Assert.Equal(15, list["result"]!["count"]!.GetValue<int>());
             Assert.All(list["result"]!["data"]!.AsArray(), issuer =>
             {
@@ -135,7 +135,7 @@ public sealed class MultiNodeTests(SqliteClusterFixture cluster) : IClassFixture
             });
             // Another org's token is refused here, whatever the org.
             var foreign = nodes[i % 2].ClientWith("Api-Token", tokens[(i + 1) % orgs.Length]);
-            Assert.Equal(HttpStatusCode.Forbidden, (await foreign.GetAsync(Http.Issuers(orgs[i]))).StatusCode);
+            Assert.Equal(HttpStatusCode.Forbidden, (await foreign.GetAsync(TestRequests.Issuers(orgs[i]))).StatusCode);
         }
     }
 }

@@ -27,7 +27,7 @@ public sealed class OrgDirectoryTests
         await using var restarted = first.Restarted();
         for (var i = 0; i < orgs.Length; i++)
         {
-            var response = await restarted.ClientWith("Api-Token", tokens[i]).GetAsync(Http.Issuers(orgs[i]));
+            var response = await restarted.ClientWith("Api-Token", tokens[i]).GetAsync(TestRequests.Issuers(orgs[i]));
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         }
     }

@@ -39,7 +39,7 @@ public sealed class PreAuthenticationTests(ProbedServiceFixture fixture) : IClas
         _ = await _service.Admin().GetAsync("/healthz"); // the host is up before counting
         var before = _service.Calls.ToCredentialGrains;
 
-        var response = await client.GetAsync(Http.Issuers("acme"));
+        var response = await client.GetAsync(TestRequests.Issuers("acme"));
 
         Assert.True(response.StatusCode == HttpStatusCode.Unauthorized, why);
         await response.ProblemAsync();
@@ -50,11 +50,11 @@ public sealed class PreAuthenticationTests(ProbedServiceFixture fixture) : IClas
     public async Task A_well_shaped_token_naming_an_org_that_does_not_exist_activates_no_org_grain()
     {
         await _service.Admin().CreatePlatformAsync(); // the directory is not empty
-        var missing = Http.NewOrg();
+        var missing = TestRequests.NewOrg();
 
         foreach (var scheme in new[] { "Api-Token", "Api-Key" })
         {
-            var response = await _service.Client(scheme, $"cro_{missing}.{Secret}").GetAsync(Http.Issuers(missing));
+            var response = await _service.Client(scheme, $"cro_{missing}.{Secret}").GetAsync(TestRequests.Issuers(missing));
             Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
             await response.ProblemAsync();
         }
@@ -70,18 +70,18 @@ public sealed class PreAuthenticationTests(ProbedServiceFixture fixture) : IClas
         var org = await admin.CreatePlatformAsync();
         var token = await admin.CreateOrgTokenAsync(org);
 
-        Assert.Equal(HttpStatusCode.Unauthorized, (await _service.Client("Api-Token", $"cro_{org}.{Secret}").GetAsync(Http.Issuers(org))).StatusCode);
-        Assert.Equal(HttpStatusCode.OK, (await _service.Client("Api-Token", token).GetAsync(Http.Issuers(org))).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await _service.Client("Api-Token", $"cro_{org}.{Secret}").GetAsync(TestRequests.Issuers(org))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await _service.Client("Api-Token", token).GetAsync(TestRequests.Issuers(org))).StatusCode);
     }
 
     [Fact]
     public async Task An_org_grain_activated_for_a_missing_org_deactivates_soon()
     {
-        var missing = Http.NewOrg();
+        var missing = TestRequests.NewOrg();
         // The super-admin and user tokens are checked without the directory, so these reach the grain.
         Assert.Equal(HttpStatusCode.NotFound, (await _service.Admin().GetAsync($"/api/platforms/{missing}/")).StatusCode);
         var user = _service.Client("Bearer", Credentials.Jwt(missing, "alice"));
-        Assert.Equal(HttpStatusCode.NotFound, (await user.GetAsync(Http.Issuers(missing, "alice"))).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await user.GetAsync(TestRequests.Issuers(missing, "alice"))).StatusCode);
         Assert.True(_service.Calls.To<OrgGrain>(missing) > 0);
 
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);

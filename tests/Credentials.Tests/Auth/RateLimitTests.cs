@@ -29,7 +29,7 @@ public sealed class RateLimitTests : IAsyncLifetime
         HttpResponseMessage? limited = null;
         for (var i = 0; i < 12 && limited is null; i++)
         {
-            var response = await alice.GetAsync(Http.Issuers(org, "alice"));
+            var response = await alice.GetAsync(TestRequests.Issuers(org, "alice"));
             statuses.Add(response.StatusCode);
             if (response.StatusCode == HttpStatusCode.TooManyRequests) limited = response;
         }
@@ -39,6 +39,6 @@ public sealed class RateLimitTests : IAsyncLifetime
         await limited.ProblemAsync();
         Assert.Contains(HttpStatusCode.OK, statuses);
         // Bob is another user: his bucket is his own.
-        Assert.Equal(HttpStatusCode.OK, (await bob.GetAsync(Http.Issuers(org, "bob"))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await bob.GetAsync(TestRequests.Issuers(org, "bob"))).StatusCode);
     }
 }

@@ -29,12 +29,12 @@ public sealed class TokenSafetyTests : IAsyncLifetime
         var badJwt = Credentials.Jwt(org, "alice", key: "another-signing-key-0123456789abcdef-xyz");
         var goodJwt = Credentials.Jwt(org, "alice");
 
-        await _factory.ClientWith("Api-Token", wrongAdmin).GetAsync(Http.Issuers(org));
-        await _factory.ClientWith("Api-Token", forged).GetAsync(Http.Issuers(org));
-        await _factory.ClientWith("Bearer", badJwt).GetAsync(Http.Issuers(org));
-        await _factory.ClientWith("Bearer", goodJwt).GetAsync(Http.Issuers(org, "bob"));
+        await _factory.ClientWith("Api-Token", wrongAdmin).GetAsync(TestRequests.Issuers(org));
+        await _factory.ClientWith("Api-Token", forged).GetAsync(TestRequests.Issuers(org));
+        await _factory.ClientWith("Bearer", badJwt).GetAsync(TestRequests.Issuers(org));
+        await _factory.ClientWith("Bearer", goodJwt).GetAsync(TestRequests.Issuers(org, "bob"));
         Assert.Equal(HttpStatusCode.NoContent, (await admin.DeleteAsync($"/api/platforms/{org}/tokens/logged/")).StatusCode);
-        Assert.Equal(HttpStatusCode.Unauthorized, (await _factory.ClientWith("Api-Token", orgToken).GetAsync(Http.Issuers(org))).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await _factory.ClientWith("Api-Token", orgToken).GetAsync(TestRequests.Issuers(org))).StatusCode);
 
         Assert.NotEmpty(_logs);
         var secrets = new[]

@@ -48,7 +48,7 @@ public sealed class LocalClusterTests(LocalClusterFixture cluster)
         var org = await admin1.CreatePlatformAsync();
         var token = await admin1.CreateOrgTokenAsync(org, "short-lived");
         using var user2 = cluster.Client(2, "Api-Token", token);
-        Assert.Equal(HttpStatusCode.OK, (await user2.GetAsync(Http.Issuers(org))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await user2.GetAsync(TestRequests.Issuers(org))).StatusCode);
 
         Assert.Equal(HttpStatusCode.NoContent, (await admin1.DeleteAsync($"/api/platforms/{org}/tokens/short-lived/")).StatusCode);
         var revokedAt = Stopwatch.StartNew();
@@ -56,7 +56,7 @@ public sealed class LocalClusterTests(LocalClusterFixture cluster)
         HttpStatusCode status;
         do
         {
-            status = (await user2.GetAsync(Http.Issuers(org))).StatusCode;
+            status = (await user2.GetAsync(TestRequests.Issuers(org))).StatusCode;
             if (status == HttpStatusCode.Unauthorized) break;
             await Task.Delay(100);
         }

@@ -17,7 +17,7 @@ public sealed class OrgSpreadTests(AdoNetClusterFixture fixture) : IClassFixture
     [Fact]
     public async Task Many_orgs_are_spread_over_every_silo()
     {
-        var orgs = Enumerable.Range(0, 60).Select(_ => Http.NewOrg()).ToArray();
+        var orgs = Enumerable.Range(0, 60).Select(_ => TestRequests.NewOrg()).ToArray();
         await Task.WhenAll(orgs.Select(org => fixture.Grains.GetGrain<IOrgGrain>(org).CreatePlatform(null)));
 
         var hosts = await ClusterProbe.HostsAsync(fixture.Grains, orgs);
@@ -43,7 +43,7 @@ public sealed class SiloFailureTests(AdoNetClusterFixture fixture, ITestOutputHe
     [Fact]
     public async Task A_silo_killed_under_write_load_loses_no_acknowledged_write_and_its_orgs_answer_again_within_the_bound()
     {
-        var orgs = Enumerable.Range(0, 24).Select(_ => Http.NewOrg()).ToArray();
+        var orgs = Enumerable.Range(0, 24).Select(_ => TestRequests.NewOrg()).ToArray();
         await Task.WhenAll(orgs.Select(org => fixture.Grains.GetGrain<IOrgGrain>(org).CreatePlatform(null)));
         var hosts = await ClusterProbe.HostsAsync(fixture.Grains, orgs);
         var victim = fixture.Cluster.GetActiveSilos()

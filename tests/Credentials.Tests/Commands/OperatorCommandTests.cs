@@ -48,7 +48,7 @@ public sealed class OperatorCommandTests : IAsyncLifetime
     [Fact]
     public async Task An_operator_creates_a_platform_and_a_token_that_the_running_service_accepts_then_revokes_it()
     {
-        var org = Http.NewOrg();
+        var org = TestRequests.NewOrg();
         Assert.Equal(0, (await Run("platform", "create", org, "Made by hand")).Code);
 
         var (code, output) = await Run("token", "create", org, "ops");
@@ -69,8 +69,8 @@ public sealed class OperatorCommandTests : IAsyncLifetime
         Assert.Equal(0, code);
 
         var client = _factory.ClientWith("Bearer", output.Trim());
-        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync(Http.Issuers(org, "alice"))).StatusCode);
-        Assert.Equal(HttpStatusCode.Forbidden, (await client.GetAsync(Http.Issuers(org, "bob"))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync(TestRequests.Issuers(org, "alice"))).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await client.GetAsync(TestRequests.Issuers(org, "bob"))).StatusCode);
     }
 
     [Fact]

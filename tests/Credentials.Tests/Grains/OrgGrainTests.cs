@@ -12,7 +12,7 @@ public abstract class OrgGrainTests(ClusterFixture fixture)
 {
     protected IOrgGrain NewOrg(out string key)
     {
-        key = Http.NewOrg();
+        key = TestRequests.NewOrg();
         return fixture.Grains.GetGrain<IOrgGrain>(key);
     }
 

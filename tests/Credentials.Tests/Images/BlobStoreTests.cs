@@ -45,7 +45,7 @@ public abstract class BlobStoreTests : IAsyncLifetime
     [Fact]
     public async Task A_stored_blob_reads_back_byte_for_byte()
     {
-        var org = Http.NewOrg();
+        var org = TestRequests.NewOrg();
         var bytes = Bytes(1);
 
         await Store.PutAsync(org, Hash(bytes), bytes);
@@ -57,7 +57,7 @@ public abstract class BlobStoreTests : IAsyncLifetime
     [Fact]
     public async Task A_blob_of_ten_mebibytes_reads_back_byte_for_byte()
     {
-        var org = Http.NewOrg();
+        var org = TestRequests.NewOrg();
         var bytes = Bytes(2, 10 * 1024 * 1024);
 
         await Store.PutAsync(org, Hash(bytes), bytes);
@@ -68,7 +68,7 @@ public abstract class BlobStoreTests : IAsyncLifetime
     [Fact]
     public async Task An_absent_blob_reads_as_null_and_does_not_exist()
     {
-        var org = Http.NewOrg();
+        var org = TestRequests.NewOrg();
 
         Assert.Null(await Store.GetAsync(org, new string('a', 64)));
         Assert.False(await Store.ExistsAsync(org, new string('a', 64)));
@@ -93,7 +93,7 @@ public abstract class BlobStoreTests : IAsyncLifetime
     [Fact]
     public async Task An_opened_blob_has_its_length_up_front_and_streams_back_byte_for_byte_over_many_reads()
     {
-        var org = Http.NewOrg();
+        var org = TestRequests.NewOrg();
         var bytes = Bytes(16, 3 * 1024 * 1024 + 12_345);
         await Store.PutAsync(org, Hash(bytes), bytes);
 
@@ -110,7 +110,7 @@ public abstract class BlobStoreTests : IAsyncLifetime
     [Fact]
     public async Task An_opened_blob_reads_from_wherever_it_is_positioned()
     {
-        var org = Http.NewOrg();
+        var org = TestRequests.NewOrg();
         var bytes = Bytes(17, 600_000);
         await Store.PutAsync(org, Hash(bytes), bytes);
         await using var stream = (await Store.OpenReadAsync(org, Hash(bytes)))!;
@@ -130,18 +130,18 @@ public abstract class BlobStoreTests : IAsyncLifetime
     [Fact]
     public async Task Opening_an_absent_blob_answers_null()
     {
-        var org = Http.NewOrg();
+        var org = TestRequests.NewOrg();
         var bytes = Bytes(18);
         await Store.PutAsync(org, Hash(bytes), bytes);
 
         Assert.Null(await Store.OpenReadAsync(org, new string('a', 64)));
-        Assert.Null(await Store.OpenReadAsync(Http.NewOrg(), Hash(bytes)));
+        Assert.Null(await Store.OpenReadAsync(TestRequests.NewOrg(), Hash(bytes)));
     }
 
     [Fact]
     public async Task Putting_the_same_hash_again_keeps_one_blob_and_its_first_bytes()
     {
-        var org = Http.NewOrg();
+        var org = TestRequests.NewOrg();
         var bytes = Bytes(3);
         var hash = Hash(bytes);
 
@@ -156,7 +156,7 @@ public abstract class BlobStoreTests : IAsyncLifetime
     [Fact]
     public async Task Concurrent_puts_of_the_same_blob_all_succeed_and_store_it_once()
     {
-        var org = Http.NewOrg();
+        var org = TestRequests.NewOrg();
         var bytes = Bytes(5, 256 * 1024);
         var hash = Hash(bytes);
 
@@ -169,13 +169,13 @@ public abstract class BlobStoreTests : IAsyncLifetime
     [Fact]
     public async Task Delete_removes_the_blob_and_tolerates_one_that_is_absent()
     {
-        var org = Http.NewOrg();
+        var org = TestRequests.NewOrg();
         var bytes = Bytes(6);
         await Store.PutAsync(org, Hash(bytes), bytes);
 
         await Store.DeleteAsync(org, Hash(bytes));
         await Store.DeleteAsync(org, Hash(bytes));
-        await Store.DeleteAsync(Http.NewOrg(), Hash(bytes));
+        await Store.DeleteAsync(TestRequests.NewOrg(), Hash(bytes));
 
         Assert.Null(await Store.GetAsync(org, Hash(bytes)));
         Assert.False(await Store.ExistsAsync(org, Hash(bytes)));
@@ -185,7 +185,7 @@ public abstract class BlobStoreTests : IAsyncLifetime
     [Fact]
     public async Task Orgs_are_apart_even_for_the_same_bytes()
     {
-        var (a, b) = (Http.NewOrg(), Http.NewOrg());
+        var (a, b) = (TestRequests.NewOrg(), TestRequests.NewOrg());
         var shared = Bytes(7);
         var onlyA = Bytes(8);
         await Store.PutAsync(a, Hash(shared), shared);
@@ -203,7 +203,7 @@ public abstract class BlobStoreTests : IAsyncLifetime
     [Fact]
     public async Task The_listing_says_when_each_blob_was_stored()
     {
-        var org = Http.NewOrg();
+        var org = TestRequests.NewOrg();
         var before = DateTimeOffset.UtcNow.AddSeconds(-5);
         var bytes = Bytes(9);
 
@@ -231,7 +231,7 @@ public sealed class FileBlobStoreTests : BlobStoreTests
     [Fact]
     public async Task A_blob_is_one_file_named_by_its_hash_in_the_orgs_folder_with_no_temporary_file_left()
     {
-        var org = Http.NewOrg();
+        var org = TestRequests.NewOrg();
         var bytes = Bytes(10);
 
         await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(() => Store.PutAsync(org, Hash(bytes), bytes))));
@@ -244,7 +244,7 @@ public sealed class FileBlobStoreTests : BlobStoreTests
     [Fact]
     public async Task A_temporary_file_left_by_a_crash_is_not_listed_as_a_blob()
     {
-        var org = Http.NewOrg();
+        var org = TestRequests.NewOrg();
         var bytes = Bytes(11);
         await Store.PutAsync(org, Hash(bytes), bytes);
         await File.WriteAllBytesAsync(Path.Combine(_root, org, Hash(Bytes(12)) + "." + Guid.NewGuid().ToString("N") + ".tmp"), [1, 2]);
@@ -283,7 +283,7 @@ public sealed class PostgreSqlBlobStoreTests : BlobStoreTests
     [Fact]
     public async Task A_second_store_over_the_same_database_sees_the_same_blobs()
     {
-        var org = Http.NewOrg();
+        var org = TestRequests.NewOrg();
         var bytes = Bytes(14);
         await Store.PutAsync(org, Hash(bytes), bytes);
 
@@ -297,7 +297,7 @@ public sealed class PostgreSqlBlobStoreTests : BlobStoreTests
     [Fact]
     public async Task Each_read_fetches_at_most_one_chunk_however_large_the_buffer()
     {
-        var org = Http.NewOrg();
+        var org = TestRequests.NewOrg();
         var bytes = Bytes(19, 3 * BlobStores.ReadChunkBytes + 5);
         await Store.PutAsync(org, Hash(bytes), bytes);
         await using var stream = (await Store.OpenReadAsync(org, Hash(bytes)))!;
@@ -314,7 +314,7 @@ public sealed class PostgreSqlBlobStoreTests : BlobStoreTests
         // One connection in the pool: were a stream to keep it between reads, the other could not read.
         var oneConnection = new Npgsql.NpgsqlConnectionStringBuilder(TestBackends.PostgresConnectionString) { MaxPoolSize = 1, Timeout = 5 };
         await using var store = new PostgreSqlBlobStore(oneConnection.ConnectionString, _serviceId);
-        var org = Http.NewOrg();
+        var org = TestRequests.NewOrg();
         var (a, b) = (Bytes(20, 2 * BlobStores.ReadChunkBytes), Bytes(21, 2 * BlobStores.ReadChunkBytes));
         await store.PutAsync(org, Hash(a), a);
         await store.PutAsync(org, Hash(b), b);
@@ -334,7 +334,7 @@ public sealed class PostgreSqlBlobStoreTests : BlobStoreTests
     [Fact]
     public async Task A_blob_deleted_while_being_read_fails_the_next_read_rather_than_ending_short()
     {
-        var org = Http.NewOrg();
+        var org = TestRequests.NewOrg();
         var bytes = Bytes(22, 2 * BlobStores.ReadChunkBytes);
         await Store.PutAsync(org, Hash(bytes), bytes);
         await using var stream = (await Store.OpenReadAsync(org, Hash(bytes)))!;
@@ -349,7 +349,7 @@ public sealed class PostgreSqlBlobStoreTests : BlobStoreTests
     public async Task The_blob_column_is_stored_out_of_line_uncompressed_so_a_range_reads_only_its_chunks()
     {
         var bytes = Bytes(23);
-        await Store.PutAsync(Http.NewOrg(), Hash(bytes), bytes);
+        await Store.PutAsync(TestRequests.NewOrg(), Hash(bytes), bytes);
 
         Assert.Equal('e', await ScalarAsync("SELECT attstorage FROM pg_attribute WHERE attrelid = 'credentials_blobs'::regclass AND attname = 'content'"));
     }
@@ -357,7 +357,7 @@ public sealed class PostgreSqlBlobStoreTests : BlobStoreTests
     [Fact]
     public async Task Rows_stored_compressed_before_the_column_was_external_stay_readable_and_the_next_start_makes_it_external()
     {
-        var org = Http.NewOrg();
+        var org = TestRequests.NewOrg();
         var bytes = new byte[3 * BlobStores.ReadChunkBytes + 7];
         for (var i = 0; i < bytes.Length; i++) bytes[i] = (byte)(i % 7 * (i / 1000 % 5)); // compresses well
         await Store.PutAsync(org, Hash(Bytes(24)), Bytes(24)); // the schema is in place
@@ -399,7 +399,7 @@ public sealed class PostgreSqlBlobStoreTests : BlobStoreTests
     [Fact]
     public async Task A_store_of_another_service_over_the_same_database_sees_none_of_its_blobs()
     {
-        var org = Http.NewOrg();
+        var org = TestRequests.NewOrg();
         var bytes = Bytes(15);
         await Store.PutAsync(org, Hash(bytes), bytes);
 

@@ -76,9 +76,9 @@ public sealed class ImageNameTests(SqliteApiFixture fixture)
     [Fact]
     public async Task The_default_name_is_cut_to_254_code_points()
     {
-        var name = await UploadNamedAsync(null, Http.Repeat("😀", 300) + ".png");
+        var name = await UploadNamedAsync(null, TestRequests.Repeat("😀", 300) + ".png");
 
-        Assert.Equal(Http.Repeat("😀", 254), name);
+        Assert.Equal(TestRequests.Repeat("😀", 254), name);
     }
 
     [Fact]
@@ -110,7 +110,7 @@ public sealed class ImageNameTests(SqliteApiFixture fixture)
     [InlineData("東", 254)]
     public async Task A_name_of_254_code_points_is_accepted(string unit, int count)
     {
-        var name = Http.Repeat(unit, count);
+        var name = TestRequests.Repeat(unit, count);
 
         Assert.Equal(name, await UploadNamedAsync(name));
     }
@@ -122,7 +122,7 @@ public sealed class ImageNameTests(SqliteApiFixture fixture)
     {
         var org = await _client.CreatePlatformAsync();
 
-        var response = await _client.PostAsync(ImageRequests.Images(org), ImageRequests.Upload(SampleImages.Png(), "logo.png", name: Http.Repeat(unit, 255)));
+        var response = await _client.PostAsync(ImageRequests.Images(org), ImageRequests.Upload(SampleImages.Png(), "logo.png", name: TestRequests.Repeat(unit, 255)));
 
         await response.InvalidAsync("name");
         Assert.Empty(await _client.SearchImagesAsync(org, ""));

@@ -224,7 +224,7 @@ public abstract class ImageStorageTests(Backend backend)
     public async Task Two_services_over_the_same_database_keep_their_image_bytes_apart()
     {
         var first = new ApiFactory(backend);
-        var org = Http.NewOrg();
+        var org = TestRequests.NewOrg();
         var bytes = SampleImages.Png(seed: 1234);
         JsonObject kept;
         await using (first)

@@ -203,8 +203,8 @@ public sealed class ImageUploadTests(SqliteApiFixture fixture)
     {
         var org = await _client.CreatePlatformAsync();
 
-        var onlyName = await _client.PostAsync(ImageRequests.Images(org), Http.Multipart(("name", "No file")));
-        var imageAsText = await _client.PostAsync(ImageRequests.Images(org), Http.Multipart(("image", "not a file")));
+        var onlyName = await _client.PostAsync(ImageRequests.Images(org), TestRequests.Multipart(("name", "No file")));
+        var imageAsText = await _client.PostAsync(ImageRequests.Images(org), TestRequests.Multipart(("image", "not a file")));
         var otherField = new MultipartFormDataContent { { new ByteArrayContent(SampleImages.Png()), "file", "logo.png" } };
         var fileInOtherField = await _client.PostAsync(ImageRequests.Images(org), otherField);
 
@@ -225,7 +225,7 @@ public sealed class ImageUploadTests(SqliteApiFixture fixture)
         HttpContent? content = kind switch
         {
             "json" => JsonContent.Create(new { name = "Logo", image = Convert.ToBase64String(SampleImages.Png()) }),
-            "form" => Http.Form(("name", "Logo"), ("image", "x")),
+            "form" => TestRequests.Form(("name", "Logo"), ("image", "x")),
             "raw-png" => new ByteArrayContent(SampleImages.Png()) { Headers = { ContentType = new("image/png") } },
             _ => null,
         };
@@ -344,7 +344,7 @@ public sealed class ImageUploadTests(SqliteApiFixture fixture)
     [Fact]
     public async Task Every_image_call_on_an_unknown_org_is_a_404_problem()
     {
-        var org = Http.NewOrg();
+        var org = TestRequests.NewOrg();
 
         var responses = new[]
         {

@@ -27,7 +27,7 @@ public abstract class MediaStreamingTests(ObservedService service)
 
     private async Task<(string Org, string Url, byte[] Bytes)> StoreAsync(int length, int seed = 1)
     {
-        var org = Http.NewOrg();
+        var org = TestRequests.NewOrg();
         var bytes = PngLike(length, seed);
         var hash = await _blobs.PutAsync(org, bytes);
         return (org, MediaApi.PathOf(org, hash, "png"), bytes);
@@ -86,7 +86,7 @@ public abstract class MediaStreamingTests(ObservedService service)
     [Fact]
     public async Task An_svg_with_more_white_space_before_its_first_tag_than_one_read_is_still_an_svg()
     {
-        var org = Http.NewOrg();
+        var org = TestRequests.NewOrg();
         var bytes = Encoding.UTF8.GetBytes(new string(' ', BlobStores.ReadChunkBytes + 1000) + "\n")
             .Concat(SampleImages.Svg()).ToArray();
         var hash = await _blobs.PutAsync(org, bytes);

@@ -149,7 +149,7 @@ public sealed class PoolExhaustionTests
         HttpResponseMessage refused;
         try
         {
-            refused = await client.PostAsJsonAsync(Http.Issuers(org), new { name = "While exhausted" });
+            refused = await client.PostAsJsonAsync(TestRequests.Issuers(org), new { name = "While exhausted" });
         }
         finally
         {
@@ -161,7 +161,7 @@ public sealed class PoolExhaustionTests
 
         var deadline = DateTime.UtcNow.AddSeconds(30);
         HttpResponseMessage after;
-        do after = await client.PostAsJsonAsync(Http.Issuers(org), new { name = "After" });
+        do after = await client.PostAsJsonAsync(TestRequests.Issuers(org), new { name = "After" });
         while (after.StatusCode != HttpStatusCode.OK && DateTime.UtcNow < deadline && await Delay());
         Assert.Equal(HttpStatusCode.OK, after.StatusCode);
         Assert.Equal(["Before", "After"], (await client.ListIssuersAsync(org)).Names());

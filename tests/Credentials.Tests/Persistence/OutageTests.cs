@@ -45,7 +45,7 @@ public sealed class OutageTests : IAsyncLifetime
             await drop.ExecuteNonQueryAsync();
         }
 
-        var refused = await client.PostAsJsonAsync(Http.Issuers(org), new { name = "During the outage" });
+        var refused = await client.PostAsJsonAsync(TestRequests.Issuers(org), new { name = "During the outage" });
         Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
         Assert.NotNull(refused.Headers.RetryAfter);
         var problem = await refused.ProblemAsync();
@@ -63,13 +63,13 @@ public sealed class OutageTests : IAsyncLifetime
         HttpResponseMessage list;
         do
         {
-            list = await client.GetAsync(Http.Issuers(org));
+            list = await client.GetAsync(TestRequests.Issuers(org));
             if (list.StatusCode == HttpStatusCode.OK) break;
             await Task.Delay(100);
         }
         while (DateTime.UtcNow < deadline);
         var names = (await list.JsonAsync())["result"]!["data"]!.AsArray().Select(i => i!["name"]!.GetValue<string>()).ToArray();
         Assert.Equal(["Before the outage"], names);
-        Assert.Equal(HttpStatusCode.OK, (await client.PostAsJsonAsync(Http.Issuers(org), new { name = "After the outage" })).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await client.PostAsJsonAsync(TestRequests.Issuers(org), new { name = "After the outage" })).StatusCode);
     }
 }

@@ -28,17 +28,17 @@ public abstract class RestartTests(Backend backend)
                 allowed_template_tags = new[] { "a", "b" },
                 signatories = new Dictionary<string, string> { ["dean"] = "Dr. Ädä" },
             })));
-            var put = await client.PutAsJsonAsync(Http.Issuers(org) + (await client.CreateIssuerAsync(org, new { name = "Replaced", entityId = "kept" }))["entityId"] + "/", new { name = "Replacement" });
+            var put = await client.PutAsJsonAsync(TestRequests.Issuers(org) + (await client.CreateIssuerAsync(org, new { name = "Replaced", entityId = "kept" }))["entityId"] + "/", new { name = "Replacement" });
             Assert.Equal(HttpStatusCode.OK, put.StatusCode);
-            before = await (await client.GetAsync(Http.Issuers(org) + "?limit=1000")).JsonAsync();
+            before = await (await client.GetAsync(TestRequests.Issuers(org) + "?limit=1000")).JsonAsync();
         }
 
         await using var second = first.Restarted();
-        var after = await (await second.AdminClient().GetAsync(Http.Issuers(org) + "?limit=1000")).JsonAsync();
+        var after = await (await second.AdminClient().GetAsync(TestRequests.Issuers(org) + "?limit=1000")).JsonAsync();
 
         Assert.Equal(61, after["result"]!["count"]!.GetValue<int>());
         Assert.Equal(before["result"]!["data"]!.ToJsonString(), after["result"]!["data"]!.ToJsonString());
-        var kept = await (await second.AdminClient().GetAsync(Http.Issuers(org) + "kept/")).JsonAsync();
+        var kept = await (await second.AdminClient().GetAsync(TestRequests.Issuers(org) + "kept/")).JsonAsync();
         Assert.Equal("Replacement", kept[0]!["name"]!.GetValue<string>());
     }
 }

@@ -49,7 +49,7 @@ public abstract class OrgQuotaTests(Backend backend)
         new(entityId, name, null, null, null, null, IssuerRules.EmptySignatories);
 
     private static Task<HttpResponseMessage> Create(HttpClient client, string org, string entityId, string name) =>
-        client.PostAsJsonAsync(Http.Issuers(org), new { name, entityId });
+        client.PostAsJsonAsync(TestRequests.Issuers(org), new { name, entityId });
 
     private static async Task<int> CountAsync(HttpClient client, string org) =>
         (await client.ListIssuersAsync(org))["result"]!["count"]!.GetValue<int>();
@@ -81,17 +81,17 @@ public abstract class OrgQuotaTests(Backend backend)
             }
 
             await AssertQuotaExceededAsync(await Create(client, org, "i4", "Quota issuer"), "Limits:MaxOrgRecordBytes", limit);
-            Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync(Http.Issuer(org, "i4"))).StatusCode);
+            Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync(TestRequests.Issuer(org, "i4"))).StatusCode);
             Assert.Equal(3, await CountAsync(client, org));
 
             // A replacement counts only its difference: one byte more does not fit, the same size does.
-            await AssertQuotaExceededAsync(await client.PutAsJsonAsync(Http.Issuer(org, "i1"), new { name = "Quota issuerX" }), "Limits:MaxOrgRecordBytes", limit);
-            await AssertQuotaExceededAsync(await client.PatchAsJsonAsync(Http.Issuer(org, "i1"), new { email = "a@example.com" }), "Limits:MaxOrgRecordBytes", limit);
+            await AssertQuotaExceededAsync(await client.PutAsJsonAsync(TestRequests.Issuer(org, "i1"), new { name = "Quota issuerX" }), "Limits:MaxOrgRecordBytes", limit);
+            await AssertQuotaExceededAsync(await client.PatchAsJsonAsync(TestRequests.Issuer(org, "i1"), new { email = "a@example.com" }), "Limits:MaxOrgRecordBytes", limit);
             Assert.Equal("Quota issuer", (await client.ReadIssuerAsync(org, "i1"))["name"]!.GetValue<string>());
-            Assert.Equal(HttpStatusCode.OK, (await client.PutAsJsonAsync(Http.Issuer(org, "i1"), new { name = "Quota Issuer" })).StatusCode);
+            Assert.Equal(HttpStatusCode.OK, (await client.PutAsJsonAsync(TestRequests.Issuer(org, "i1"), new { name = "Quota Issuer" })).StatusCode);
             // Shrinking always fits, and frees what it no longer uses.
-            Assert.Equal(HttpStatusCode.OK, (await client.PutAsJsonAsync(Http.Issuer(org, "i2"), new { name = "Quota" })).StatusCode);
-            Assert.Equal(HttpStatusCode.OK, (await client.PutAsJsonAsync(Http.Issuer(org, "i2"), new { name = "Quota issuer" })).StatusCode);
+            Assert.Equal(HttpStatusCode.OK, (await client.PutAsJsonAsync(TestRequests.Issuer(org, "i2"), new { name = "Quota" })).StatusCode);
+            Assert.Equal(HttpStatusCode.OK, (await client.PutAsJsonAsync(TestRequests.Issuer(org, "i2"), new { name = "Quota issuer" })).StatusCode);
         }
 
         var second = Service(first);
@@ -101,7 +101,7 @@ public abstract class OrgQuotaTests(Backend backend)
             await AssertQuotaExceededAsync(await Create(client, org, "i4", "Quota issuer"), "Limits:MaxOrgRecordBytes", limit);
             Assert.Equal(3, await CountAsync(client, org));
 
-            Assert.Equal(HttpStatusCode.OK, (await client.DeleteAsync(Http.Issuer(org, "i2"))).StatusCode);
+            Assert.Equal(HttpStatusCode.OK, (await client.DeleteAsync(TestRequests.Issuer(org, "i2"))).StatusCode);
             Assert.Equal(HttpStatusCode.OK, (await Create(client, org, "i4", "Quota issuer")).StatusCode);
             await AssertQuotaExceededAsync(await Create(client, org, "i5", "Quota issuer"), "Limits:MaxOrgRecordBytes", limit);
         }

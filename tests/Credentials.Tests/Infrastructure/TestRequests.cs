@@ -5,7 +5,7 @@ using System.Text.Json.Nodes;
 namespace Credentials.Tests.Infrastructure;
 
 /// <summary>Small helpers that build requests and read answers, so tests state only what differs.</summary>
-public static class Http
+public static class TestRequests
 {
     public static string NewOrg() => "org-" + Guid.NewGuid().ToString("N")[..16];
 
