@@ -1,3 +1,4 @@
+using Credentials.Api.Images;
 using System.Buffers;
 using System.Text.RegularExpressions;
 using Credentials.Grains;

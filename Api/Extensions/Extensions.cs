@@ -1,3 +1,4 @@
+using Credentials.Api.Images;
 using Credentials.Api.Auth;
 using Credentials.Api.Contracts;
 using Credentials.Api.Http;

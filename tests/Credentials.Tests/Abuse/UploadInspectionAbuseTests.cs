@@ -1,3 +1,4 @@
+using Credentials.Api.Images;
 using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Security.Cryptography;

@@ -1,3 +1,4 @@
+using Credentials.Api.Images;
 using System.Text;
 using Credentials.Grains.Images;
 

@@ -1,3 +1,4 @@
+using Credentials.Api.Images;
 using System.Net;
 using System.Text.Json.Nodes;
 using Credentials.Grains.Blobs;

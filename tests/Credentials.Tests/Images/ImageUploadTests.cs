@@ -1,3 +1,4 @@
+using Credentials.Api.Images;
 using System.Net;
 using System.Net.Http.Json;
 using System.Security.Cryptography;

@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 
-namespace Credentials.Grains.Images;
+namespace Credentials.Api.Images;
 
 /// <summary>Upload limits (B3); configurable under <c>Images</c>.</summary>
 public sealed class ImageLimits

@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Text;
 using System.Xml;
 
-namespace Credentials.Grains.Images;
+namespace Credentials.Api.Images;
 
 /// <summary>
 /// Accepts an SVG only when every part of it is on an allow-list of passive content: SVG drawing

@@ -1,4 +1,4 @@
-namespace Credentials.Grains.Images;
+namespace Credentials.Api.Images;
 
 /// <summary>
 /// Finds every reference a piece of CSS could load, reading it as a browser's tokenizer would
