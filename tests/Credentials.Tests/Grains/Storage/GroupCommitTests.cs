@@ -16,7 +16,7 @@ public sealed class GroupCommitTests
     }
 
     [Fact]
-    public async Task Commits_requested_while_a_batch_is_written_share_the_next_batch()
+    public Task Commits_requested_while_a_batch_is_written_share_the_next_batch() => OnOneScheduler(async () =>
     {
         var row = new RowWrite("org-a/platform");
         var pending = 0;
@@ -36,10 +36,10 @@ public sealed class GroupCommitTests
         await Task.WhenAll(commits);
 
         Assert.InRange(_storage.Writes, 1, 2);
-    }
+    });
 
     [Fact]
-    public async Task A_failed_batch_is_refused_and_nothing_is_acknowledged_until_reload()
+    public Task A_failed_batch_is_refused_and_nothing_is_acknowledged_until_reload() => OnOneScheduler(async () =>
     {
         Exception? reported = null;
         var commit = new GroupCommit(_storage.Store(), () => [new RowWrite("org-b/platform")], ex => reported = ex);
@@ -51,10 +51,10 @@ public sealed class GroupCommitTests
         _storage.Failing = false;
         await Assert.ThrowsAsync<StorageUnavailableException>(commit.CommitAsync);
         Assert.Equal(0, _storage.Writes);
-    }
+    });
 
     [Fact]
-    public async Task A_batch_queued_behind_a_failed_one_is_refused_unwritten_and_every_acknowledged_item_survives_reload()
+    public Task A_batch_queued_behind_a_failed_one_is_refused_unwritten_and_every_acknowledged_item_survives_reload() => OnOneScheduler(async () =>
     {
         // Two items per chunk: chunk 0 holds a and b, acknowledged before the failure.
         var issuers = Collection();
@@ -90,7 +90,14 @@ public sealed class GroupCommitTests
         var reloaded = Collection();
         await reloaded.LoadAsync(_storage.Store());
         Assert.Equal(["a", "b"], Enumerable.Range(0, reloaded.Count).Select(i => reloaded[i].EntityId));
-    }
+    });
+
+    /// <summary>
+    /// GroupCommit runs on its grain's scheduler, one turn at a time. The tests do the same: on the
+    /// thread pool a finishing batch loop and a new commit could interleave, which a grain never does.
+    /// </summary>
+    private static Task OnOneScheduler(Func<Task> test) =>
+        Task.Factory.StartNew(test, CancellationToken.None, TaskCreationOptions.None, new ConcurrentExclusiveSchedulerPair().ExclusiveScheduler).Unwrap();
 
     private static ChunkedCollection<Issuer> Collection() => new("org-c/issuers", i => i.EntityId, _ => 100, maxItemsPerChunk: 2);
 
