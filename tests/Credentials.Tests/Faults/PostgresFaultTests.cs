@@ -19,19 +19,10 @@ public sealed class PostgresFaultTests(ITestOutputHelper output) : IAsyncLifetim
 
     public async Task InitializeAsync()
     {
-        await using var admin = new NpgsqlConnection(TestBackends.PostgresConnectionString);
-        await admin.OpenAsync();
-        await using var create = new NpgsqlCommand($"CREATE DATABASE {_database}", admin);
-        await create.ExecuteNonQueryAsync();
+        await TestBackends.CreateDatabaseAsync(_database);
     }
 
-    public async Task DisposeAsync()
-    {
-        await using var admin = new NpgsqlConnection(TestBackends.PostgresConnectionString);
-        await admin.OpenAsync();
-        await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {_database} WITH (FORCE)", admin);
-        await drop.ExecuteNonQueryAsync();
-    }
+    public Task DisposeAsync() => TestBackends.DropDatabaseAsync(_database);
 
     [Fact]
     public async Task Terminating_every_database_connection_under_write_load_loses_no_acknowledged_write()

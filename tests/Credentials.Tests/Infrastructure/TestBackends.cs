@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Credentials.Grains.Storage;
+using Npgsql;
 
 namespace Credentials.Tests.Infrastructure;
 
@@ -24,6 +25,19 @@ public static class TestBackends
             ? value
             : throw new InvalidOperationException(
                 $"{PostgresVariable} is not set. Run `bash scripts/test.sh`, which starts PostgreSQL, or point the variable at a server.");
+
+    /// <summary>Creates a database of the test's own on the test server (dropped by <see cref="DropDatabaseAsync"/>).</summary>
+    public static Task CreateDatabaseAsync(string name) => AdminAsync($"CREATE DATABASE {name}");
+
+    public static Task DropDatabaseAsync(string name) => AdminAsync($"DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+
+    private static async Task AdminAsync(string sql)
+    {
+        await using var admin = new NpgsqlConnection(PostgresConnectionString);
+        await admin.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, admin);
+        await command.ExecuteNonQueryAsync();
+    }
 
     public static StorageBackend Create(Backend backend, string dataDirectory) => backend switch
     {

@@ -13,20 +13,11 @@ public sealed class OutageTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        await using var admin = new NpgsqlConnection(TestBackends.PostgresConnectionString);
-        await admin.OpenAsync();
-        await using var create = new NpgsqlCommand($"CREATE DATABASE {_database}", admin);
-        await create.ExecuteNonQueryAsync();
+        await TestBackends.CreateDatabaseAsync(_database);
         _connectionString = new NpgsqlConnectionStringBuilder(TestBackends.PostgresConnectionString) { Database = _database, Pooling = false }.ConnectionString;
     }
 
-    public async Task DisposeAsync()
-    {
-        await using var admin = new NpgsqlConnection(TestBackends.PostgresConnectionString);
-        await admin.OpenAsync();
-        await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {_database} WITH (FORCE)", admin);
-        await drop.ExecuteNonQueryAsync();
-    }
+    public Task DisposeAsync() => TestBackends.DropDatabaseAsync(_database);
 
     [Fact]
     public async Task A_write_the_database_refuses_is_a_503_with_Retry_After_and_is_not_acknowledged()
