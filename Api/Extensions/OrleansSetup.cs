@@ -38,6 +38,7 @@ public static class OrleansSetup
             // A co-hosted silo clusters on localhost unless Orleans:Clustering says AdoNet.
             silo.UseCredentialsClustering(topology, configuration);
             silo.AddCredentialsStorage(topology.Backend!);
+            silo.AddCredentialsDashboard(configuration);
         });
         return topology;
     }
