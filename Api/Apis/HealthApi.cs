@@ -21,10 +21,11 @@ public static class HealthApi
             .WithName("Liveness")
             .WithSummary("The process is alive.");
 
-        // Ready: the silo (or cluster) answers a grain call and the database answers a query.
+        // Ready: the silo (or cluster) answers a grain call. A silent database only degrades it (200,
+        // body "Degraded: ..."): reads still come from grain memory, writes answer 503 themselves.
         group.MapGet("/readyz", Ready)
             .WithName("Readiness")
-            .WithSummary("The Orleans cluster and the database answer.");
+            .WithSummary("The Orleans cluster answers (a silent database is reported, not failed).");
         return app;
     }
 
@@ -32,8 +33,11 @@ public static class HealthApi
     {
         var report = await readiness.CheckAsync().WaitAsync(context.RequestAborted);
         if (report.Status == HealthStatus.Healthy) return TypedResults.Text("Healthy");
-        var failing = string.Join("; ", report.Entries.Where(e => e.Value.Status != HealthStatus.Healthy)
-            .Select(e => $"{e.Key}: {e.Value.Description}"));
-        return Problems.Unavailable(context.Response, failing);
+        if (report.Status == HealthStatus.Degraded) return TypedResults.Text("Degraded: " + Describe(report));
+        return Problems.Unavailable(context.Response, Describe(report));
     }
+
+    private static string Describe(HealthReport report) =>
+        string.Join("; ", report.Entries.Where(e => e.Value.Status != HealthStatus.Healthy)
+            .Select(e => $"{e.Key}: {e.Value.Description}"));
 }

@@ -9,6 +9,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.WebUtilities;
 using Orleans.Configuration;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace Credentials.Api.Extensions;
 
@@ -50,7 +51,9 @@ public static class Extensions
         services.AddCredentialsRateLimiting(configuration);
         services.AddSingleton<ReadinessProbe>();
         var health = services.AddHealthChecks().AddCheck<ClusterHealthCheck>("cluster", tags: ["ready"]);
-        if (topology.ChecksDatabase) health.AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
+        // A database blip degrades the API but does not take it out of its Service: reads come from
+        // grain memory and writes answer 503 on their own (docs/operations.md, "Probes").
+        if (topology.ChecksDatabase) health.AddCheck<DatabaseHealthCheck>("database", HealthStatus.Degraded, tags: ["ready"]);
 
         // B6: X-Forwarded-* only from the configured proxies; from anyone else they are ignored.
         var api = configuration.GetSection("Api").Get<ApiOptions>() ?? new ApiOptions();

@@ -3,7 +3,10 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace Credentials.Grains.Hosting;
 
-/// <summary>Ready when the state database answers within 3 s; used by the API's and the silo's <c>/readyz</c>.</summary>
+/// <summary>
+/// Whether the state database answers within 3 s; used by the API's and the silo's <c>/readyz</c>,
+/// which register it as Unhealthy (silo) or Degraded (API) when it does not.
+/// </summary>
 public sealed class DatabaseHealthCheck(StorageBackend storage) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
@@ -17,7 +20,8 @@ public sealed class DatabaseHealthCheck(StorageBackend storage) : IHealthCheck
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            return HealthCheckResult.Unhealthy($"The {storage.Name} database did not answer.");
+            // The registration decides what an unanswered ping means: unready (silo) or degraded (API).
+            return new HealthCheckResult(context.Registration.FailureStatus, $"The {storage.Name} database did not answer.");
         }
     }
 }
