@@ -332,7 +332,54 @@ public sealed class KubernetesManifestTests
             Assert.Matches(@"^[\w.-]+(/[\w.-]+)+:[\w.-]+$", image);
             Assert.DoesNotMatch(":latest$", image);
         }
-        Assert.Equal(3, manifests.Deployment(Silo).Spec.Replicas);
+        // Three silos at least, through the autoscaler (a `replicas:` would fight it).
+        Assert.Equal(3, Assert.Single(manifests.All<V2HorizontalPodAutoscaler>(), h => h.Spec.ScaleTargetRef.Name == Silo).Spec.MinReplicas);
+    }
+
+    [Theory, MemberData(nameof(Kustomizations))]
+    public void Deployments_an_autoscaler_scales_set_no_replicas(string kustomization)
+    {
+        var manifests = Render(kustomization);
+        var scaled = manifests.All<V2HorizontalPodAutoscaler>().Select(h => h.Spec.ScaleTargetRef.Name).ToHashSet();
+        foreach (var deployment in manifests.All<V1Deployment>().Where(d => scaled.Contains(d.Metadata.Name)))
+        {
+            // Every apply would reset the count the autoscaler chose.
+            Assert.True(deployment.Spec.Replicas is null, $"{deployment.Metadata.Name} sets replicas: {deployment.Spec.Replicas}");
+        }
+        Assert.Equal(2, scaled.Count);
+    }
+
+    [Theory, MemberData(nameof(Kustomizations))]
+    public void Silos_and_api_nodes_spread_over_zones_and_nodes_without_blocking_scheduling(string kustomization)
+    {
+        foreach (var deployment in Render(kustomization).All<V1Deployment>())
+        {
+            var constraints = deployment.Spec.Template.Spec.TopologySpreadConstraints ?? [];
+            foreach (var key in new[] { "topology.kubernetes.io/zone", "kubernetes.io/hostname" })
+            {
+                var constraint = Assert.Single(constraints, c => c.TopologyKey == key);
+                Assert.Equal("ScheduleAnyway", constraint.WhenUnsatisfiable);
+                Assert.Equal(1, constraint.MaxSkew);
+                // Counts this Deployment's pods (of the same revision), not the other role's.
+                Assert.True(Selects(constraint.LabelSelector.MatchLabels, deployment), $"{deployment.Metadata.Name}: {key} spread selects other pods");
+                Assert.Contains("pod-template-hash", constraint.MatchLabelKeys ?? []);
+            }
+        }
+    }
+
+    [Theory, MemberData(nameof(Kustomizations))]
+    public void Dashboards_are_off_and_no_port_or_service_exposes_one(string kustomization)
+    {
+        var manifests = Render(kustomization);
+        foreach (var deployment in manifests.All<V1Deployment>())
+        {
+            var container = Container(deployment);
+            var config = manifests.ConfigMap(ConfigMapName(container)).Data;
+            var enabled = container.Env.FirstOrDefault(e => e.Name == "Dashboard__Enabled")?.Value ?? (config.TryGetValue("Dashboard__Enabled", out var value) ? value : null);
+            Assert.True(enabled is null || enabled.Equals("false", StringComparison.OrdinalIgnoreCase), $"{deployment.Metadata.Name} enables the dashboard");
+            // Loopback only when on: reached with kubectl port-forward, so the pod declares no port for it.
+            Assert.DoesNotContain(container.Ports, p => p.ContainerPort == Credentials.Grains.Hosting.DashboardSettings.DefaultPort);
+        }
     }
 
     private static void AssertClusterIdentityFromLabels(V1Container container, IDictionary<string, string> podLabels)
