@@ -23,6 +23,8 @@ RUN dotnet restore -a $TARGETARCH Silo/Silo.csproj
 COPY Grains.Interfaces/ Grains.Interfaces/
 COPY Grains/ Grains/
 COPY Silo/ Silo/
+# The silo compiles the API's problem+json writer (linked in Silo.csproj).
+COPY Api/Http/Problems.cs Api/Http/
 # One architecture's native libraries only (SkiaSharp, SQLite), English resources only: about 30 MB.
 RUN dotnet publish Silo/Silo.csproj -c Release -a $TARGETARCH --no-restore --self-contained false \
         -p:UseAppHost=false -p:SatelliteResourceLanguages=en -o /app
