@@ -10,7 +10,7 @@ var topology = Topology.ForSilo(builder.Configuration);
 builder.UseOrleans(silo =>
 {
     silo.UseCredentialsClustering(topology, builder.Configuration);
-    silo.AddCredentialsStorage(topology.Backend!);
+    silo.AddCredentialsStorage(topology);
 });
 builder.Services.AddSiloHealthChecks();
 
