@@ -15,10 +15,13 @@ public abstract class BlobStoreTests : IAsyncLifetime
 
     protected abstract IBlobStore CreateStore();
 
-    public Task InitializeAsync()
+    /// <summary>Runs before the store is made (PostgreSQL: the schema migrations; the store runs no DDL).</summary>
+    protected virtual Task PrepareAsync() => Task.CompletedTask;
+
+    public async Task InitializeAsync()
     {
+        await PrepareAsync();
         Store = CreateStore();
-        return Task.CompletedTask;
     }
 
     public async Task DisposeAsync()
@@ -279,6 +282,8 @@ public sealed class PostgreSqlBlobStoreTests : BlobStoreTests
     private readonly string _serviceId = TestBackends.NewServiceId();
 
     protected override IBlobStore CreateStore() => new PostgreSqlBlobStore(TestBackends.PostgresConnectionString, _serviceId);
+
+    protected override Task PrepareAsync() => TestBackends.MigratePostgresAsync();
 
     [Fact]
     public async Task A_second_store_over_the_same_database_sees_the_same_blobs()
