@@ -60,7 +60,7 @@ public sealed class MigrationCommandTests : IAsyncLifetime
         Assert.Equal(1, code);
         Assert.Contains("Migration failed", output);
         Assert.Contains("permission denied", output);
-        Assert.Null(await _database.ScalarAsync("SELECT to_regclass('credentials_schema_version')::text"));
+        Assert.False(await _database.HasTableAsync("credentials_schema_version"));
     }
 
     [Fact]

@@ -68,6 +68,8 @@ public sealed class MigrationDatabase : IAsyncDisposable
         return await command.ExecuteScalarAsync();
     }
 
+    public async Task<bool> HasTableAsync(string table) => (bool)(await ScalarAsync($"SELECT to_regclass('{table}') IS NOT NULL"))!;
+
     public async ValueTask DisposeAsync()
     {
         await TestBackends.DropDatabaseAsync(Name);
