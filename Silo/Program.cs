@@ -11,7 +11,7 @@ var topology = Topology.ForSilo(builder.Configuration);
 builder.UseOrleans(silo =>
 {
     silo.UseCredentialsClustering(topology, builder.Configuration);
-    silo.AddCredentialsStorage(topology.Backend!);
+    silo.AddCredentialsStorage(topology);
     silo.AddCredentialsDashboard(builder.Configuration);
 });
 builder.Services.AddSiloHealthChecks();

@@ -166,6 +166,10 @@ up() {
         "Orleans__Tls__CaPath=$DIR/tls/ca.crt"
         "DOTNET_gcServer=0"
     )
+    # Silos and API nodes run no DDL: migrate the schema first, as the Kubernetes Job does.
+    (cd "$api_bin" && env "ConnectionStrings__PostgreSql=$postgres" dotnet Credentials.Api.dll migrate) >"$DIR/migrate.log" 2>&1 \
+        || { cat "$DIR/migrate.log" >&2; die "migrate failed (log: $DIR/migrate.log)"; }
+    log "$(tail -1 "$DIR/migrate.log")"
     for i in 0 1; do
         start "silo-$((i + 1))" "$silo_bin" Credentials.Silo.dll "${common[@]}" \
             "Orleans__SiloName=silo-$((i + 1))" \

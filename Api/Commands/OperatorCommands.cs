@@ -15,6 +15,7 @@ namespace Credentials.Api.Commands;
 /// dotnet run --project Api -- token create &lt;org&gt; &lt;name&gt;
 /// dotnet run --project Api -- token revoke &lt;org&gt; &lt;name&gt;
 /// dotnet run --project Api -- jwt mint &lt;org&gt; &lt;user_id&gt; [admin|student] [minutes]
+/// dotnet run --project Api -- migrate [--Storage:MigrationConnectionString=…]
 /// </code>
 /// Platform and token commands join the running service's cluster as an Orleans client (the
 /// embedded service's gateway, or the cluster's), so the service sees the change at once. Settings
@@ -22,7 +23,7 @@ namespace Credentials.Api.Commands;
 /// </summary>
 public static class OperatorCommands
 {
-    private static readonly string[] Verbs = ["platform", "token", "jwt"];
+    private static readonly string[] Verbs = ["platform", "token", "jwt", "migrate"];
 
     public static bool IsCommand(string[] args) => args.Length > 0 && Verbs.Contains(args[0]);
 
@@ -42,6 +43,7 @@ public static class OperatorCommands
         {
             return words switch
             {
+                ["migrate"] => await MigrateCommand.RunAsync(builder.Configuration, Console.Out, CancellationToken.None),
                 ["jwt", "mint", var org, var user, ..] => MintJwt(builder.Configuration, org, user, words.ElementAtOrDefault(4), words.ElementAtOrDefault(5)),
                 ["platform", "create", var key, ..] => await WithCluster(builder, async grains =>
                 {
@@ -128,6 +130,7 @@ public static class OperatorCommands
               token create <org> <name>
               token revoke <org> <name>
               jwt mint <org> <user_id> [admin|student] [minutes]
+              migrate   (PostgreSQL schema; --Storage:MigrationConnectionString=... for a DDL role)
             Settings follow as --Section:Key=value (e.g. --Orleans:GatewayPort=30000).
             """);
         return 64;

@@ -25,6 +25,11 @@ public static class OrleansSetup
             // Kestrel starts beside the cluster client instead of after it, so /healthz answers and
             // /readyz says 503 while the client keeps retrying to join a cluster that is not up yet.
             builder.Services.Configure<HostOptions>(options => options.ServicesStartConcurrently = true);
+            // No DDL here: an API node refuses a schema older than this build needs (docs/operations.md).
+            if (topology.Backend is { } nodeBackend)
+            {
+                builder.Services.AddHostedService(sp => ActivatorUtilities.CreateInstance<SchemaStartup>(sp, nodeBackend, topology.MigratesSchema));
+            }
             builder.UseOrleansClient(client =>
             {
                 client.UseCredentialsClustering(topology, configuration);
@@ -37,7 +42,7 @@ public static class OrleansSetup
         {
             // A co-hosted silo clusters on localhost unless Orleans:Clustering says AdoNet.
             silo.UseCredentialsClustering(topology, configuration);
-            silo.AddCredentialsStorage(topology.Backend!);
+            silo.AddCredentialsStorage(topology);
             silo.AddCredentialsDashboard(configuration);
         });
         return topology;

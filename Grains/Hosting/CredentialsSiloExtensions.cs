@@ -14,8 +14,16 @@ public static partial class CredentialsSiloExtensions
     /// <summary>The name of the AdoNet grain storage provider holding every org's state.</summary>
     public const string StorageName = "credentials";
 
-    /// <summary>Registers the org grain's storage: the AdoNet provider, its schema and the chunk store.</summary>
-    public static ISiloBuilder AddCredentialsStorage(this ISiloBuilder silo, StorageBackend backend)
+    /// <summary>The org grain's storage for a host whose <see cref="Topology"/> says whether it migrates the schema.</summary>
+    public static ISiloBuilder AddCredentialsStorage(this ISiloBuilder silo, Topology topology) =>
+        silo.AddCredentialsStorage(topology.Backend!, topology.MigratesSchema);
+
+    /// <summary>
+    /// Registers the org grain's storage: the AdoNet provider, its schema and the chunk store. With
+    /// <paramref name="migrateSchema"/> false (cluster nodes) the silo runs no DDL and refuses to
+    /// start on a PostgreSQL schema older than this build needs.
+    /// </summary>
+    public static ISiloBuilder AddCredentialsStorage(this ISiloBuilder silo, StorageBackend backend, bool migrateSchema = true)
     {
         silo.Services.AddSingleton(backend);
         silo.Services.TryAddSingleton(sp => Blobs.BlobStores.For(backend, sp.GetRequiredService<IOptions<ClusterOptions>>().Value.ServiceId));
@@ -24,7 +32,8 @@ public static partial class CredentialsSiloExtensions
             // No data annotations here (this project has no Options.DataAnnotations): the rule is IsValid.
             .Validate(limits => limits.IsValid, "Limits:MaxOrgRecordBytes, Limits:MaxOrgImageBytes and Limits:MaxReplyBytes must be positive.")
             .ValidateOnStart();
-        silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, SchemaInitializer>();
+        silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp =>
+            new SchemaInitializer(backend, migrateSchema, sp.GetRequiredService<ILogger<SchemaInitializer>>()));
         silo.AddAdoNetGrainStorage(StorageName, options =>
         {
             options.Invariant = backend.Invariant;
@@ -38,18 +47,12 @@ public static partial class CredentialsSiloExtensions
         return silo;
     }
 
-    /// <summary>Creates the schema before any storage or clustering provider reads its queries.</summary>
-    private sealed partial class SchemaInitializer(StorageBackend backend, ILogger<SchemaInitializer> logger)
+    /// <summary>Migrates or checks the schema before any storage or clustering provider reads its queries.</summary>
+    private sealed class SchemaInitializer(StorageBackend backend, bool migrate, ILogger<SchemaInitializer> logger)
         : ILifecycleParticipant<ISiloLifecycle>
     {
         public void Participate(ISiloLifecycle lifecycle) =>
-            lifecycle.Subscribe(nameof(SchemaInitializer), ServiceLifecycleStage.RuntimeInitialize - 1, async ct =>
-            {
-                await backend.EnsureSchemaAsync(ct);
-                LogSchemaReady(logger, backend.Name);
-            });
-
-        [LoggerMessage(Level = LogLevel.Information, Message = "Storage schema ready on {Backend}.")]
-        private static partial void LogSchemaReady(ILogger logger, string backend);
+            lifecycle.Subscribe(nameof(SchemaInitializer), ServiceLifecycleStage.RuntimeInitialize - 1,
+                ct => SchemaStartup.PrepareAsync(backend, migrate, logger, ct));
     }
 }

@@ -25,6 +25,19 @@ public sealed class StorageSettings
 
     public bool UsesPostgreSql => PostgreSql is not null;
 
+    /// <summary>
+    /// Whether this process applies pending PostgreSQL schema migrations at start. Unset: yes for the
+    /// embedded service, no in a cluster (silos and API nodes only check the version and refuse an
+    /// older schema; run <c>Credentials.Api migrate</c>). SQLite always creates its own schema.
+    /// </summary>
+    public bool? AutoMigrate { get; set; }
+
+    /// <summary>
+    /// The connection string <c>Credentials.Api migrate</c> uses, for a role with DDL rights; unset:
+    /// <c>ConnectionStrings:PostgreSql</c>. The service itself never reads it.
+    /// </summary>
+    public string? MigrationConnectionString { get; set; }
+
     /// <summary>Connections in the state pool (grain state, membership, readiness). Unset: the role's default (<see cref="ConnectionBudget"/>).</summary>
     [Range(1, 1000)]
     public int? MaxPoolSize { get; set; }

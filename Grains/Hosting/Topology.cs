@@ -66,6 +66,12 @@ public sealed class Topology
     /// </summary>
     public StorageBackend? Backend => _backend ??= HostsSilo || (Role == ProcessRole.ApiNode && Storage.UsesPostgreSql) ? CreateBackend() : null;
 
+    /// <summary>
+    /// This process applies pending PostgreSQL migrations at start (<c>Storage:AutoMigrate</c>, by
+    /// default only the embedded service); otherwise it runs no DDL and refuses an older schema.
+    /// </summary>
+    public bool MigratesSchema => Storage.AutoMigrate ?? !InCluster;
+
     /// <summary>Readiness includes the database whenever this process uses one.</summary>
     public bool ChecksDatabase => Backend is not null;
 

@@ -3,8 +3,8 @@ using System.Data.Common;
 namespace Credentials.Grains.Membership;
 
 /// <summary>
-/// The cluster membership table on PostgreSQL, for Microsoft.Orleans.Clustering.AdoNet 10.4: its
-/// tables and the OrleansQuery rows it reads at start-up. Our own SQL, written for the provider's
+/// The cluster membership table on PostgreSQL, for Microsoft.Orleans.Clustering.AdoNet 10.4: the
+/// OrleansQuery rows it reads at start-up (its tables are in Storage/Migrations). Our own SQL, written for the provider's
 /// contract: the query keys it requires, the parameters it binds (<c>@DeploymentId</c> is the
 /// cluster id; <c>@Address</c>, <c>@Port</c>, <c>@Generation</c> name a silo; <c>@Version</c> is
 /// the table version the caller read) and the columns it reads back by name.
@@ -19,30 +19,6 @@ internal static class PostgreSqlMembershipTable
 {
     /// <summary>The ADO.NET invariant the clustering provider loads (Npgsql, as for storage).</summary>
     public const string Invariant = "Npgsql";
-
-    public const string Schema = """
-        CREATE TABLE IF NOT EXISTS OrleansMembershipVersionTable
-        (
-            DeploymentId varchar(150) NOT NULL PRIMARY KEY,
-            Timestamp    timestamptz NOT NULL DEFAULT now(),
-            Version      integer NOT NULL DEFAULT 0
-        );
-        CREATE TABLE IF NOT EXISTS OrleansMembershipTable
-        (
-            DeploymentId varchar(150) NOT NULL REFERENCES OrleansMembershipVersionTable (DeploymentId),
-            Address      varchar(45) NOT NULL,
-            Port         integer NOT NULL,
-            Generation   integer NOT NULL,
-            SiloName     varchar(150) NOT NULL,
-            HostName     varchar(150) NOT NULL,
-            Status       integer NOT NULL,
-            ProxyPort    integer NOT NULL,
-            SuspectTimes text NULL,
-            StartTime    timestamptz NOT NULL,
-            IAmAliveTime timestamptz NOT NULL,
-            PRIMARY KEY (DeploymentId, Address, Port, Generation)
-        );
-        """;
 
     private const string SiloMatch = "m.Address = @Address AND m.Port = @Port AND m.Generation = @Generation";
 

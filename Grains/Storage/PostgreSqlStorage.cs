@@ -1,4 +1,5 @@
 using Credentials.Grains.Membership;
+using Credentials.Grains.Storage.Migrations;
 using System.Data.Common;
 using Npgsql;
 
@@ -19,32 +20,6 @@ public sealed class PostgreSqlStorage(string connectionString) : StorageBackend(
 
     /// <summary>The blob store's connection string: its own pool (<c>Storage:BlobMaxPoolSize</c>).</summary>
     public string BlobConnectionString { get; init; } = connectionString;
-
-    // Every silo runs this at start-up; the advisory lock keeps concurrent starts from racing on DDL.
-    private const string Schema = """
-        SELECT pg_advisory_xact_lock(7461827364);
-        CREATE TABLE IF NOT EXISTS OrleansQuery
-        (
-            QueryKey varchar(64) NOT NULL PRIMARY KEY,
-            QueryText text NOT NULL
-        );
-        CREATE TABLE IF NOT EXISTS credentials_grain_state
-        (
-            service_id  varchar(150) NOT NULL,
-            state_name  varchar(512) NOT NULL,
-            grain_n0    bigint NOT NULL,
-            grain_n1    bigint NOT NULL,
-            grain_key   varchar(512) NOT NULL,
-            payload     bytea NULL,
-            version     integer NOT NULL,
-            modified_on timestamptz NOT NULL,
-            PRIMARY KEY (service_id, state_name, grain_n0, grain_n1, grain_key)
-        );
-        -- Listing an org's chunks is a prefix match on grain_key; pattern_ops makes it an index range
-        -- whatever the database's collation.
-        CREATE INDEX IF NOT EXISTS credentials_grain_state_key_prefix
-            ON credentials_grain_state (service_id, state_name, grain_key varchar_pattern_ops);
-        """;
 
     private const string KeyMatch = """
         service_id = @ServiceId AND state_name = @GrainTypeString
@@ -90,15 +65,32 @@ public sealed class PostgreSqlStorage(string connectionString) : StorageBackend(
     private static string LikePrefix(string prefix) =>
         prefix.Replace(@"\", @"\\", StringComparison.Ordinal).Replace("%", @"\%", StringComparison.Ordinal).Replace("_", @"\_", StringComparison.Ordinal) + "%";
 
-    public override async Task EnsureSchemaAsync(CancellationToken cancellationToken)
+    /// <summary>Applies pending migrations (DDL: <see cref="SchemaMigrations"/>), then stores this build's queries.</summary>
+    public async Task<MigrationReport> MigrateAsync(CancellationToken cancellationToken)
+    {
+        var report = await SchemaMigrations.ApplyAsync(ConnectionString, cancellationToken);
+        await WriteQueriesAsync(cancellationToken);
+        return report;
+    }
+
+    public override Task EnsureSchemaAsync(CancellationToken cancellationToken) => MigrateAsync(cancellationToken);
+
+    /// <summary>No DDL: refuses a schema older than this build needs, then stores this build's queries (rows, not schema).</summary>
+    public override async Task VerifySchemaAsync(CancellationToken cancellationToken)
+    {
+        await SchemaMigrations.RequireAsync(ConnectionString, cancellationToken);
+        await WriteQueriesAsync(cancellationToken);
+    }
+
+    private async Task WriteQueriesAsync(CancellationToken cancellationToken)
     {
         await using var connection = new NpgsqlConnection(ConnectionString);
         await connection.OpenAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await ExecuteAsync(connection, transaction, Schema, cancellationToken);
+        // The migrators' lock: concurrent starts write the rows one after the other.
+        await ExecuteAsync(connection, transaction, "SELECT pg_advisory_xact_lock(7461827364)", cancellationToken);
         await UpsertQueriesAsync(connection, transaction, Queries, cancellationToken);
-        // The cluster membership table shares OrleansQuery and the advisory lock (Orleans:Clustering=AdoNet).
-        await ExecuteAsync(connection, transaction, PostgreSqlMembershipTable.Schema, cancellationToken);
+        // The cluster membership provider reads its queries from the same table (Orleans:Clustering=AdoNet).
         await UpsertQueriesAsync(connection, transaction, PostgreSqlMembershipTable.Queries, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
     }

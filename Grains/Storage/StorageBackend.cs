@@ -4,8 +4,8 @@ namespace Credentials.Grains.Storage;
 
 /// <summary>
 /// Where grain state lives: PostgreSQL for clusters, SQLite on local disk for the embedded default.
-/// Each backend creates its own schema (tables and the AdoNet provider's OrleansQuery rows)
-/// idempotently at start-up, so nobody runs a script by hand.
+/// SQLite creates its schema at start-up; PostgreSQL's is versioned (<see cref="Migrations.SchemaMigrations"/>):
+/// migrated by <c>Credentials.Api migrate</c> or an embedded service, only checked by cluster nodes.
 /// </summary>
 public abstract class StorageBackend(string connectionString)
 {
@@ -21,7 +21,14 @@ public abstract class StorageBackend(string connectionString)
 
     public abstract DbConnection CreateConnection();
 
+    /// <summary>Creates or migrates the schema (DDL), then stores the AdoNet providers' queries.</summary>
     public abstract Task EnsureSchemaAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// For a process without DDL rights: fails when the schema is older than this build needs, then
+    /// stores the providers' queries. A backend whose schema is its own file (SQLite) just ensures it.
+    /// </summary>
+    public virtual Task VerifySchemaAsync(CancellationToken cancellationToken) => EnsureSchemaAsync(cancellationToken);
 
     /// <summary>The chunk rows of one service (the Orleans service id the storage provider writes under).</summary>
     public IChunkListing ChunkListing(string serviceId) => new Listing(this, serviceId);

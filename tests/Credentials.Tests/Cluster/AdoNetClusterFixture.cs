@@ -21,6 +21,8 @@ public sealed class AdoNetClusterFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
+        // As a deployment does: `migrate` first, then silos that run no DDL.
+        await TestBackends.MigratePostgresAsync();
         var id = TestBackends.NewServiceId();
         var builder = new TestClusterBuilder(SiloCount);
         builder.Options.ServiceId = id;
@@ -51,7 +53,7 @@ public sealed class AdoNetClusterFixture : IAsyncLifetime
                 options.Invariant = PostgreSqlMembershipTable.Invariant;
                 options.ConnectionString = postgres;
             });
-            siloBuilder.AddCredentialsStorage(new PostgreSqlStorage(postgres));
+            siloBuilder.AddCredentialsStorage(new PostgreSqlStorage(postgres), migrateSchema: false);
         }
     }
 

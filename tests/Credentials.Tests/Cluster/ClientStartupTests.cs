@@ -20,6 +20,8 @@ public sealed class ClientStartupTests : IDisposable
     [Fact]
     public async Task An_api_node_started_before_the_database_and_any_silo_waits_not_ready_and_joins_when_they_are_up()
     {
+        // Cluster nodes run no DDL: the schema is migrated first, as the deployment's Job does.
+        await TestBackends.MigratePostgresAsync();
         // The API node reaches PostgreSQL through a proxy that is not listening yet.
         var real = new NpgsqlConnectionStringBuilder(TestBackends.PostgresConnectionString);
         var proxyPort = TestBackends.FreePort();

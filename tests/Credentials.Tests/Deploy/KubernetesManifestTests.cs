@@ -35,7 +35,7 @@ public sealed class KubernetesManifestTests
     {
         var manifests = Render(kustomization);
         var kinds = manifests.Objects.Select(o => o.GetType().Name).Distinct().Order().ToArray();
-        var expected = new[] { "V1ConfigMap", "V1Deployment", "V1NetworkPolicy", "V1PodDisruptionBudget", "V1Service", "V1ServiceAccount", "V2HorizontalPodAutoscaler" };
+        var expected = new[] { "V1ConfigMap", "V1Deployment", "V1Job", "V1NetworkPolicy", "V1PodDisruptionBudget", "V1Service", "V1ServiceAccount", "V2HorizontalPodAutoscaler" };
         if (kustomization != "base") expected = [.. expected, "V1Namespace", "V1Secret"];
         Assert.Equal(expected.Order(), kinds);
         Assert.Equal(2, manifests.All<V1Deployment>().Count());

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Credentials.Grains.Blobs;
+using Credentials.Grains.Storage.Migrations;
 using Credentials.Tests.Infrastructure;
 
 namespace Credentials.Tests.Images;
@@ -15,10 +16,13 @@ public abstract class BlobStoreTests : IAsyncLifetime
 
     protected abstract IBlobStore CreateStore();
 
-    public Task InitializeAsync()
+    /// <summary>Runs before the store is made (PostgreSQL: the schema migrations; the store runs no DDL).</summary>
+    protected virtual Task PrepareAsync() => Task.CompletedTask;
+
+    public async Task InitializeAsync()
     {
+        await PrepareAsync();
         Store = CreateStore();
-        return Task.CompletedTask;
     }
 
     public async Task DisposeAsync()
@@ -280,6 +284,8 @@ public sealed class PostgreSqlBlobStoreTests : BlobStoreTests
 
     protected override IBlobStore CreateStore() => new PostgreSqlBlobStore(TestBackends.PostgresConnectionString, _serviceId);
 
+    protected override Task PrepareAsync() => TestBackends.MigratePostgresAsync();
+
     [Fact]
     public async Task A_second_store_over_the_same_database_sees_the_same_blobs()
     {
@@ -355,36 +361,27 @@ public sealed class PostgreSqlBlobStoreTests : BlobStoreTests
     }
 
     [Fact]
-    public async Task Rows_stored_compressed_before_the_column_was_external_stay_readable_and_the_next_start_makes_it_external()
+    public async Task Rows_stored_compressed_before_the_column_was_external_stay_readable_after_the_migration_that_makes_it_external()
     {
+        // A database of its own at schema version 1, where the column was still EXTENDED (compressed).
+        await using var database = await Persistence.MigrationDatabase.CreateAsync();
+        await SchemaMigrations.ApplyAsync(database.ConnectionString, CancellationToken.None, target: 1);
         var org = TestRequests.NewOrg();
         var bytes = new byte[3 * BlobStores.ReadChunkBytes + 7];
         for (var i = 0; i < bytes.Length; i++) bytes[i] = (byte)(i % 7 * (i / 1000 % 5)); // compresses well
-        await Store.PutAsync(org, Hash(Bytes(24)), Bytes(24)); // the schema is in place
-        await using (var connection = new Npgsql.NpgsqlConnection(TestBackends.PostgresConnectionString))
+        await using (var old = new PostgreSqlBlobStore(database.ConnectionString, _serviceId))
         {
-            // As tables made before the column was EXTERNAL; one transaction, so no other store's start undoes it before the insert.
-            await connection.OpenAsync();
-            await using var transaction = await connection.BeginTransactionAsync();
-            await using var command = new Npgsql.NpgsqlCommand("""
-                ALTER TABLE credentials_blobs ALTER COLUMN content SET STORAGE EXTENDED;
-                INSERT INTO credentials_blobs (service_id, org, sha256, content) VALUES (@service, @org, @sha, @content);
-                """, connection, transaction);
-            command.Parameters.AddWithValue("service", _serviceId);
-            command.Parameters.AddWithValue("org", org);
-            command.Parameters.AddWithValue("sha", Hash(bytes));
-            command.Parameters.AddWithValue("content", bytes);
-            await command.ExecuteNonQueryAsync();
-            await transaction.CommitAsync();
+            await old.PutAsync(org, Hash(bytes), bytes);
         }
-        Assert.NotNull(await ScalarAsync($"SELECT pg_column_compression(content) FROM credentials_blobs WHERE service_id = '{_serviceId}' AND sha256 = '{Hash(bytes)}'"));
+        Assert.NotNull(await database.ScalarAsync($"SELECT pg_column_compression(content) FROM credentials_blobs WHERE sha256 = '{Hash(bytes)}'"));
 
-        await using var restarted = new PostgreSqlBlobStore(TestBackends.PostgresConnectionString, _serviceId);
-        await using var stream = (await restarted.OpenReadAsync(org, Hash(bytes)))!;
+        await SchemaMigrations.ApplyAsync(database.ConnectionString, CancellationToken.None);
+        await using var migrated = new PostgreSqlBlobStore(database.ConnectionString, _serviceId);
+        await using var stream = (await migrated.OpenReadAsync(org, Hash(bytes)))!;
 
         Assert.Equal(bytes.Length, stream.Length);
         Assert.Equal(bytes, (await ReadToEndAsync(stream, BlobStores.ReadChunkBytes)).Bytes);
-        Assert.Equal('e', await ScalarAsync("SELECT attstorage FROM pg_attribute WHERE attrelid = 'credentials_blobs'::regclass AND attname = 'content'"));
+        Assert.Equal("e", Convert.ToString(await database.ScalarAsync("SELECT attstorage FROM pg_attribute WHERE attrelid = 'credentials_blobs'::regclass AND attname = 'content'")));
     }
 
     private static async Task<object?> ScalarAsync(string sql)

@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
+using Credentials.Api.Commands;
 using Credentials.Grains.Storage;
+using Microsoft.Extensions.Configuration;
 using Npgsql;
 
 namespace Credentials.Tests.Infrastructure;
@@ -25,6 +27,27 @@ public static class TestBackends
             ? value
             : throw new InvalidOperationException(
                 $"{PostgresVariable} is not set. Run `bash scripts/test.sh`, which starts PostgreSQL, or point the variable at a server.");
+
+    private static readonly Lazy<Task> Migrated = new(() => MigrateAsync(PostgresConnectionString));
+
+    /// <summary>
+    /// Migrates the shared test database once per run, as <c>Credentials.Api migrate</c> does before
+    /// cluster nodes (which run no DDL) or a bare blob store start.
+    /// </summary>
+    public static Task MigratePostgresAsync() => Migrated.Value;
+
+    /// <summary>Runs the <c>migrate</c> command against a database; fails the test with its output when it fails.</summary>
+    public static async Task MigrateAsync(string connectionString)
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["ConnectionStrings:PostgreSql"] = connectionString })
+            .Build();
+        var output = new StringWriter();
+        if (await MigrateCommand.RunAsync(configuration, output, CancellationToken.None) != 0)
+        {
+            throw new InvalidOperationException("migrate failed: " + output);
+        }
+    }
 
     /// <summary>Creates a database of the test's own on the test server (dropped by <see cref="DropDatabaseAsync"/>).</summary>
     public static Task CreateDatabaseAsync(string name) => AdminAsync($"CREATE DATABASE {name}");
