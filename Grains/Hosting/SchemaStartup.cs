@@ -45,7 +45,7 @@ public sealed partial class SchemaStartup(StorageBackend backend, bool migrate, 
         {
             await CheckAsync(postgres, cancellationToken);
         }
-        catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
+        catch (Exception ex) when (IsUnreachable(ex))
         {
             LogUnreachable(logger, ex.Message);
             _ = Task.Run(() => CheckLaterAsync(postgres, _stopping.Token), CancellationToken.None);
@@ -83,10 +83,13 @@ public sealed partial class SchemaStartup(StorageBackend backend, bool migrate, 
                 lifetime.StopApplication();
                 return;
             }
-            catch (Exception ex) when (ex is NpgsqlException or TimeoutException) { }
+            catch (Exception ex) when (IsUnreachable(ex)) { }
             catch (OperationCanceledException) { return; }
         }
     }
+
+    /// <summary>The database did not answer (not: it answered with an error, such as a missing grant, which fails the start).</summary>
+    private static bool IsUnreachable(Exception ex) => ex is NpgsqlException { IsTransient: true } or TimeoutException;
 
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
