@@ -2,7 +2,7 @@ using Credentials.Api.Apis;
 using Credentials.Api.Commands;
 using Credentials.Api.Extensions;
 
-if (OperatorCommands.IsCommand(args)) return await OperatorCommands.RunAsync(args);
+if (await OperatorCommands.RunAsync(args) is { } exitCode) return exitCode;
 
 // Settings files come from beside the binary; relative paths in settings (./data) from where you run it.
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });

@@ -25,7 +25,7 @@ public sealed partial class OrgGrain
     }
 
     /// <summary>After the platform is durable and before the create is acknowledged, so API nodes accept the org's tokens.</summary>
-    private Task RegisterInDirectory() => GrainFactory.GetGrain<IOrgDirectoryGrain>(0).Register(Org);
+    private Task RegisterInDirectory() => GrainFactory.GetGrain<IOrgDirectoryGrain>(0).Register(_platform!);
 
     public Task<Platform?> GetPlatform() => Task.FromResult(_platform);
 }

@@ -76,15 +76,7 @@ public static class IssuersApi
 
         var first = outcome.Value!;
         var count = first.Count;
-        var baseUrl = Links.BaseUrl(request, options.Value);
-        var path = request.PathBase.Add(request.Path).Value!;
-        // Written so that a huge offset cannot overflow into a "next" page.
-        var next = paging.Offset < count - (long)paging.Limit
-            ? Paging.Link(baseUrl, path, q, paging.Limit, paging.Offset + paging.Limit)
-            : null;
-        var previous = paging.Offset > 0
-            ? Paging.Link(baseUrl, path, q, paging.Limit, Math.Max(0, paging.Offset - paging.Limit))
-            : null;
+        var (next, previous) = paging.Neighbours(Links.BaseUrl(request, options.Value), request.PathBase.Add(request.Path).Value!, q, count);
 
         // The shape of Envelope<IssuerList>, property by property.
         return new StreamedJson<Envelope<IssuerList>>(async writer =>

@@ -5,6 +5,7 @@ using Credentials.Api.Extensions;
 using Credentials.Api.Http;
 using Credentials.Grains;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 
 namespace Credentials.Api.Apis;
@@ -20,6 +21,11 @@ public static class PlatformsApi
             .WithName("CreatePlatform")
             .WithSummary("Create a platform (super-admin).")
             .Accepts<CreatePlatformRequest>("application/json")
+            .RequireAuthorization(AccessPolicies.SuperAdmin);
+
+        group.MapGet("/", ListPlatforms)
+            .WithName("ListPlatforms")
+            .WithSummary("List every platform in key order, paged with limit and offset (super-admin).")
             .RequireAuthorization(AccessPolicies.SuperAdmin);
 
         group.MapGet("/{org}/", GetPlatform)
@@ -77,6 +83,43 @@ public static class PlatformsApi
         if (value.ValueKind == JsonValueKind.String && IssuerRequestParser.TryText(value, out var text)) return text;
         if (value.ValueKind != JsonValueKind.Null) errors[field] = ["Not a valid string."];
         return null;
+    }
+
+    /// <summary>
+    /// From the org directory, which knows every platform without activating their grains; the
+    /// page arrives in replies of bounded size and is written as each arrives (as the issuer list).
+    /// </summary>
+    public static async Task<Results<StreamedJson<PlatformList>, ValidationProblem>> ListPlatforms(
+        [FromQuery] string? limit, [FromQuery] string? offset, HttpRequest request, IGrainFactory grains, IOptions<ApiOptions> options)
+    {
+        if (!Paging.TryParse(limit, offset, Paging.DefaultLimit, out var paging, out var problem)) return problem;
+
+        var directory = grains.GetGrain<IOrgDirectoryGrain>(0);
+        var first = await directory.ListPlatforms((int)Math.Min(paging.Offset, int.MaxValue), paging.Limit);
+        var (next, previous) = paging.Neighbours(Links.BaseUrl(request, options.Value), request.PathBase.Add(request.Path).Value!, null, first.Count);
+
+        // The shape of PlatformList, property by property.
+        return new StreamedJson<PlatformList>(async writer =>
+        {
+            var json = writer.Json;
+            json.WriteStartObject();
+            json.WriteNumber("count", first.Count);
+            json.WriteString("next", next);
+            json.WriteString("previous", previous);
+            json.WriteStartArray("results");
+            var page = first;
+            var remaining = paging.Limit;
+            while (true)
+            {
+                foreach (var platform in page.Items) writer.Write(PlatformView.From(platform));
+                remaining -= page.Items.Count;
+                await writer.FlushAsync();
+                if (page.ContinueAfter is not { } after || remaining <= 0) break;
+                page = await directory.ListPlatforms(0, remaining, after);
+            }
+            json.WriteEndArray();
+            json.WriteEndObject();
+        });
     }
 
     public static async Task<Results<Ok<PlatformView>, ProblemHttpResult>> GetPlatform(string org, IGrainFactory grains)

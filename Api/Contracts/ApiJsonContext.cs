@@ -10,6 +10,7 @@ namespace Credentials.Api.Contracts;
 [JsonSerializable(typeof(StatusOnly))]
 [JsonSerializable(typeof(IssuerView[]))]
 [JsonSerializable(typeof(PlatformView))]
+[JsonSerializable(typeof(PlatformList))]
 [JsonSerializable(typeof(CreatePlatformRequest))]
 [JsonSerializable(typeof(IssuerWriteRequest))]
 [JsonSerializable(typeof(CreateTokenRequest))]

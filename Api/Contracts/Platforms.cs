@@ -19,6 +19,13 @@ public sealed record PlatformView(
         value.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture);
 }
 
+/// <summary>A page of <c>GET /api/platforms/</c>, in Django REST Framework's limit/offset shape.</summary>
+public sealed record PlatformList(
+    [property: JsonPropertyName("count")] int Count,
+    [property: JsonPropertyName("next")] string? Next,
+    [property: JsonPropertyName("previous")] string? Previous,
+    [property: JsonPropertyName("results")] PlatformView[] Results);
+
 public sealed record CreatePlatformRequest(
     [property: JsonPropertyName("key")] string? Key,
     [property: JsonPropertyName("name")] string? Name);

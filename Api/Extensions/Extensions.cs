@@ -26,9 +26,7 @@ public static class Extensions
 
         // Orleans, StorageSettings and ClusteringSettings are read and validated once, here.
         var topology = builder.AddOrleans();
-        services.AddOptions<ImageLimits>().Bind(configuration.GetSection("Images")).ValidateDataAnnotations()
-            .Validate(l => l.MaxFileBytes > 0 && l.MaxPixels > 0 && l.MaxSide > 0 && l.InspectionTimeout > TimeSpan.Zero, "Images limits must be positive.")
-            .ValidateOnStart();
+        services.AddOptions<ImageLimits>().Bind(configuration.GetSection("Images")).ValidateDataAnnotations().ValidateOnStart();
         // The silo registers the same store when co-hosted; an API node in client mode needs its own.
         services.TryAddSingleton<IBlobStore>(sp => BlobStores.For(
             sp.GetRequiredService<Credentials.Grains.Storage.StorageBackend>(),

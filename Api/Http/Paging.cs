@@ -65,6 +65,14 @@ public readonly record struct Paging(long Offset, int Limit)
 
     public long PageNumber => Offset / Limit + 1;
 
+    /// <summary>The links to the neighbouring pages of <paramref name="count"/> items, null at the ends.</summary>
+    public (string? Next, string? Previous) Neighbours(string baseUrl, string path, string? query, long count) =>
+    (
+        // Written so that a huge offset cannot overflow into a "next" page.
+        Offset < count - (long)Limit ? Link(baseUrl, path, query, Limit, Offset + Limit) : null,
+        Offset > 0 ? Link(baseUrl, path, query, Limit, Math.Max(0, Offset - Limit)) : null
+    );
+
     public static long PageCount(int count, int limit) => count == 0 ? 1 : (count + (long)limit - 1) / limit;
 
     /// <summary>The page link for <paramref name="offset"/>, keeping <c>q</c> and the effective limit.</summary>

@@ -1,17 +1,26 @@
 using System.Buffers.Binary;
+using System.ComponentModel.DataAnnotations;
 
 namespace Credentials.Api.Images;
 
 /// <summary>Upload limits (B3); configurable under <c>Images</c>.</summary>
 public sealed class ImageLimits
 {
+    // Uploads are held in memory while checked: at most 1 GiB, whatever is configured.
+    [Range(1d, 1024d * 1024 * 1024)]
     public long MaxFileBytes { get; set; } = 10 * 1024 * 1024;
+
+    [Range(1d, 1_000_000_000d)]
     public long MaxPixels { get; set; } = 40_000_000;
+
+    [Range(1, 65_535)]
     public int MaxSide { get; set; } = 16_384;
+
     /// <summary>
     /// Wall-clock budget for inspecting one upload (B6). Inspection is linear, so only a bug or an
     /// overloaded machine reaches it; the upload is then refused as too complex, never left running.
     /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.001", "00:10:00")]
     public TimeSpan InspectionTimeout { get; set; } = TimeSpan.FromSeconds(5);
 }
 

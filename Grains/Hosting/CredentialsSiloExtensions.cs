@@ -30,7 +30,7 @@ public static partial class CredentialsSiloExtensions
         silo.Services.AddSingleton(TimeProvider.System);
         silo.Services.AddOptions<Quotas.OrgLimits>().Bind(silo.Configuration.GetSection(Quotas.OrgLimits.Section))
             // No data annotations here (this project has no Options.DataAnnotations): the rule is IsValid.
-            .Validate(limits => limits.IsValid, "Limits:MaxOrgRecordBytes, Limits:MaxOrgImageBytes and Limits:MaxReplyBytes must be positive.")
+            .Validate(limits => limits.IsValid, Quotas.OrgLimits.ValidationMessage)
             .ValidateOnStart();
         silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp =>
             new SchemaInitializer(backend, migrateSchema, sp.GetRequiredService<ILogger<SchemaInitializer>>()));

@@ -20,5 +20,11 @@ public sealed class OrgLimits
     /// </summary>
     public int MaxReplyBytes { get; set; } = 4 * 1024 * 1024;
 
-    public bool IsValid => MaxOrgRecordBytes > 0 && MaxOrgImageBytes > 0 && MaxReplyBytes > 0;
+    /// <summary>Well below Orleans' largest message (100 MB by default).</summary>
+    public const int MaxReplyBytesCeiling = 64 * 1024 * 1024;
+
+    public bool IsValid => MaxOrgRecordBytes > 0 && MaxOrgImageBytes > 0 && MaxReplyBytes is > 0 and <= MaxReplyBytesCeiling;
+
+    public const string ValidationMessage =
+        "Limits:MaxOrgRecordBytes and Limits:MaxOrgImageBytes must be positive; Limits:MaxReplyBytes between 1 and 67108864 (64 MiB).";
 }

@@ -1,4 +1,5 @@
 using System.Data.Common;
+using System.Text.Json;
 
 namespace Credentials.Grains.Storage;
 
@@ -13,19 +14,19 @@ public static class StoredOrgs
 
     public static string PlatformKey(string org) => org + PlatformSuffix;
 
-    /// <summary>Every org of <paramref name="serviceId"/> with a platform row; one scan, run at directory activation only.</summary>
-    public static async Task<List<string>> ListAsync(StorageBackend backend, string serviceId, CancellationToken cancellationToken)
+    /// <summary>Every platform of <paramref name="serviceId"/>, read from its row; one scan, run at directory activation only.</summary>
+    public static async Task<List<Platform>> ListAsync(StorageBackend backend, string serviceId, CancellationToken cancellationToken)
     {
         await using var connection = backend.CreateConnection();
         await connection.OpenAsync(cancellationToken);
         await using var command = connection.CreateCommand();
         command.CommandText =
-            "SELECT grain_key FROM credentials_grain_state " +
+            "SELECT grain_key, payload FROM credentials_grain_state " +
             "WHERE service_id = @service AND state_name = @state AND grain_key LIKE @pattern AND payload IS NOT NULL";
         Add(command, "service", serviceId);
         Add(command, "state", ChunkStore.StateName);
         Add(command, "pattern", "%" + PlatformSuffix);
-        var orgs = new List<string>();
+        var platforms = new List<Platform>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
@@ -33,10 +34,24 @@ public static class StoredOrgs
             // LIKE is case-insensitive in SQLite; the suffix is checked exactly here.
             if (key.EndsWith(PlatformSuffix, StringComparison.Ordinal) && key.Length > PlatformSuffix.Length)
             {
-                orgs.Add(key[..^PlatformSuffix.Length]);
+                platforms.Add(Read(key[..^PlatformSuffix.Length], reader.GetFieldValue<byte[]>(1)));
             }
         }
-        return orgs;
+        return platforms;
+    }
+
+    /// <summary>The platform a row holds; a row that does not parse still names an org that exists.</summary>
+    private static Platform Read(string org, byte[] payload)
+    {
+        try
+        {
+            var record = JsonSerializer.Deserialize(payload, StorageJsonContext.Default.PlatformRecord);
+            if (record is not null) return new Platform(org, record.Name, record.Created);
+        }
+        catch (JsonException)
+        {
+        }
+        return new Platform(org, org, DateTimeOffset.UnixEpoch);
     }
 
     private static void Add(DbCommand command, string name, string value)

@@ -76,7 +76,7 @@ public sealed class OperationsTests(SqliteApiFixture fixture)
     {
         { "/api/credentials/orgs/{org}/users/{user_id}/issuers/", ["get", "post"] },
         { "/api/credentials/orgs/{org}/users/{user_id}/issuers/{entityId}/", ["delete", "get", "patch", "put"] },
-        { "/api/platforms/", ["post"] },
+        { "/api/platforms/", ["get", "post"] },
         { "/api/platforms/{org}/", ["get"] },
         { "/api/platforms/{org}/tokens/", ["get", "post"] },
         { "/api/platforms/{org}/tokens/{name}/", ["delete"] },

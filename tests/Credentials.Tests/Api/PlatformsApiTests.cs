@@ -225,6 +225,7 @@ public sealed class PlatformsApiTests(SqliteApiFixture fixture)
     public static TheoryData<string, string> PlatformCalls => new()
     {
         { "POST", "/api/platforms/" },
+        { "GET", "/api/platforms/" },
         { "GET", "/api/platforms/{org}/" },
         { "GET", "/api/credentials/orgs/{org}/users/admin/issuers/" },
         { "POST", "/api/credentials/orgs/{org}/users/admin/issuers/" },

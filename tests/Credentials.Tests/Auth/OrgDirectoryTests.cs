@@ -1,4 +1,7 @@
 using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Credentials.Api.Contracts;
 using Credentials.Api.Auth;
 using Credentials.Grains;
 using Credentials.Grains.Storage;
@@ -39,7 +42,7 @@ public sealed class OrgDirectoryTests
     {
         await using var factory = new ApiFactory(backend);
         var admin = factory.AdminClient();
-        var org = await admin.CreatePlatformAsync();
+        var org = await admin.CreatePlatformAsync(name: "Listed Academy");
         await admin.CreateIssuerAsync(org, new { name = "Not an org" });
         await admin.CreateOrgTokenAsync(org);
         await using var other = new ApiFactory(backend);
@@ -48,8 +51,12 @@ public sealed class OrgDirectoryTests
         var storage = TestBackends.Create(backend, factory.DataDirectory);
         var listed = await StoredOrgs.ListAsync(storage, factory.ServiceId, CancellationToken.None);
 
-        Assert.Equal(new[] { org }, listed);
-        Assert.DoesNotContain(elsewhere, listed);
+        // Each with its name and creation time, as the platform API shows them.
+        var shown = await admin.GetFromJsonAsync<JsonElement>($"/api/platforms/{org}/");
+        var platform = Assert.Single(listed);
+        Assert.Equal((org, "Listed Academy", shown.GetProperty("created").GetString()),
+            (platform.Key, platform.Name, PlatformView.Timestamp(platform.Created)));
+        Assert.DoesNotContain(elsewhere, listed.Select(p => p.Key));
     }
 }
 
@@ -61,7 +68,7 @@ public sealed class OrgDirectoryPagingTests(SqliteClusterFixture cluster) : ICla
     {
         var directory = cluster.Grains.GetGrain<IOrgDirectoryGrain>(0);
         var orgs = Enumerable.Range(0, OrgDirectoryGrain.PageSize + 50).Select(i => $"paged-{i}").ToArray();
-        foreach (var chunk in orgs.Chunk(500)) await Task.WhenAll(chunk.Select(directory.Register));
+        foreach (var chunk in orgs.Chunk(500)) await Task.WhenAll(chunk.Select(org => directory.Register(new Platform(org, org, DateTimeOffset.UnixEpoch))));
 
         var copy = new OrgDirectoryCache(cluster.Grains, TimeProvider.System);
         Assert.True(await copy.ExistsAsync(orgs[^1]));

@@ -2,7 +2,6 @@ using Credentials.Grains.Hosting;
 using Credentials.Grains.Storage;
 using Credentials.Tests.Infrastructure;
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.Options;
 
 namespace Credentials.Tests.Cluster;
 
@@ -66,7 +65,7 @@ public sealed class TopologyTests
 
         var error = Assert.ThrowsAny<Exception>(() => factory.CreateClient());
 
-        Assert.Contains("Orleans:Mode 'Clinet'", Flatten(error));
+        Assert.Contains("Orleans:Mode 'Clinet'", StartupFailures.Messages(error));
     }
 
     [Fact]
@@ -77,7 +76,7 @@ public sealed class TopologyTests
 
         var error = Assert.ThrowsAny<Exception>(() => factory.CreateClient());
 
-        Assert.Contains("TokenCacheSeconds", Flatten(error));
+        Assert.Contains("TokenCacheSeconds", StartupFailures.Messages(error));
     }
 
     [Fact]
@@ -89,11 +88,4 @@ public sealed class TopologyTests
         Assert.Equal(("data", false), (sqlite.DataDirectory, sqlite.UsesPostgreSql));
         Assert.Equal(("/srv/data", Postgres), (postgres.DataDirectory, postgres.PostgreSql));
     }
-
-    private static string Flatten(Exception error) => error switch
-    {
-        AggregateException aggregate => string.Join(" | ", aggregate.InnerExceptions.Select(Flatten)),
-        OptionsValidationException options => options.Message,
-        _ => error.Message + (error.InnerException is { } inner ? " | " + Flatten(inner) : ""),
-    };
 }

@@ -11,10 +11,10 @@ public static class TestRequests
 
     public static string Issuers(string org, string user = "admin") => $"/api/credentials/orgs/{org}/users/{user}/issuers/";
 
-    public static async Task<string> CreatePlatformAsync(this HttpClient client, string? org = null)
+    public static async Task<string> CreatePlatformAsync(this HttpClient client, string? org = null, string? name = null)
     {
         org ??= NewOrg();
-        var response = await client.PostAsJsonAsync("/api/platforms/", new { key = org });
+        var response = await client.PostAsJsonAsync("/api/platforms/", new { key = org, name });
         Assert.Equal(System.Net.HttpStatusCode.Created, response.StatusCode);
         return org;
     }
