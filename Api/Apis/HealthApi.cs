@@ -14,17 +14,20 @@ public static class HealthApi
 {
     public static IEndpointRouteBuilder MapHealthApi(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("").WithTags("Operations").WithoutCredentials();
+        var group = app.MapGroup("").WithTags("Operations").WithoutCredentials().ProducesProblems();
 
         // Alive: the process answers. No dependency is checked, so a database outage never restarts pods.
         group.MapGet("/healthz", () => TypedResults.Text("Healthy"))
             .WithName("Liveness")
+            .Produces<string>(StatusCodes.Status200OK, "text/plain")
             .WithSummary("The process is alive.");
 
         // Ready: the silo (or cluster) answers a grain call and the database answers a query.
         group.MapGet("/readyz", Ready)
             .WithName("Readiness")
-            .WithSummary("The Orleans cluster and the database answer.");
+            .Produces<string>(StatusCodes.Status200OK, "text/plain")
+            .WithSummary("The Orleans cluster and the database answer.")
+            .ProducesProblems(StatusCodes.Status503ServiceUnavailable);
         return app;
     }
 

@@ -1,3 +1,4 @@
+using Credentials.Api.Http;
 using Credentials.Api.Images;
 using System.Buffers;
 using System.Text.RegularExpressions;
@@ -40,8 +41,9 @@ public static partial class MediaApi
             .WithName("GetMedia")
             .WithSummary("The stored bytes of an image; public, cacheable forever.")
             .Produces(StatusCodes.Status200OK, responseType: null, contentType: "image/png", "image/jpeg", "image/gif", "image/webp", "image/svg+xml")
-            .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
-            .AllowAnonymous();
+            .Produces(StatusCodes.Status304NotModified)
+            .AllowAnonymous()
+            .ProducesProblems();
         return app;
     }
 
