@@ -40,7 +40,7 @@ public static partial class MediaApi
             .WithTags("Media")
             .WithName("GetMedia")
             .WithSummary("The stored bytes of an image; public, cacheable forever.")
-            .Produces(StatusCodes.Status200OK, responseType: null, contentType: "image/png", "image/jpeg", "image/gif", "image/webp", "image/svg+xml")
+            .Produces<Stream>(StatusCodes.Status200OK, "image/png", "image/jpeg", "image/gif", "image/webp", "image/svg+xml")
             .Produces(StatusCodes.Status304NotModified)
             .AllowAnonymous()
             .ProducesProblems();

@@ -73,7 +73,7 @@ public static class OpenApiSetup
                 .DisableDefaultFonts()
                 .DisableTelemetry()
                 .DisableAgent()
-                .WithDefaultOpenAllTags(true)
+                .ExpandAllTags()
                 .WithNonce())
             .AllowAnonymous();
     }
