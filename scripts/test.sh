@@ -61,6 +61,10 @@ if [[ -z "${TEST_SH_PG_ONLY:-}" ]]; then
     # python3 parses the TRX result files; install it up front rather than fail after the tests.
     command -v python3 >/dev/null 2>&1 || pg_apt_install python3-minimal
     command -v python3 >/dev/null 2>&1 || die "python3 is required to read the test results"
+    # The API reference page is rendered in headless Chromium (Debian's package; Playwright's own
+    # browser download needs the internet). Installed once; later runs find it.
+    [[ -x /usr/bin/chromium ]] || pg_apt_install chromium >/dev/null
+    [[ -x /usr/bin/chromium ]] || log "warning: /usr/bin/chromium is missing: the reference page test will fail"
     # The manifest tests render deploy/k8s with `kubectl kustomize` (kustomize v4 or later; Debian's
     # own kubernetes-client is too old to read it). The machine image ships kubectl.
     command -v kubectl >/dev/null 2>&1 || log "warning: kubectl is not on PATH: the Kubernetes manifest tests will fail"

@@ -14,18 +14,21 @@ public static class HealthApi
 {
     public static IEndpointRouteBuilder MapHealthApi(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("").WithTags("Operations").WithoutCredentials();
+        var group = app.MapGroup("").WithTags("Operations").WithoutCredentials().ProducesProblems();
 
         // Alive: the process answers. No dependency is checked, so a database outage never restarts pods.
         group.MapGet("/healthz", () => TypedResults.Text("Healthy"))
             .WithName("Liveness")
+            .Produces<string>(StatusCodes.Status200OK, "text/plain")
             .WithSummary("The process is alive.");
 
         // Ready: the silo (or cluster) answers a grain call. A silent database only degrades it (200,
         // body "Degraded: ..."): reads still come from grain memory, writes answer 503 themselves.
         group.MapGet("/readyz", Ready)
             .WithName("Readiness")
-            .WithSummary("The Orleans cluster answers (a silent database is reported, not failed).");
+            .Produces<string>(StatusCodes.Status200OK, "text/plain")
+            .WithSummary("The Orleans cluster answers (a silent database is reported, not failed).")
+            .ProducesProblems(StatusCodes.Status503ServiceUnavailable);
         return app;
     }
 

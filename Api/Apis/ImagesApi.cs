@@ -9,6 +9,7 @@ using Credentials.Grains.Images;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
+using Required = System.ComponentModel.DataAnnotations.RequiredAttribute;
 
 namespace Credentials.Api.Apis;
 
@@ -20,7 +21,8 @@ public static class ImagesApi
         var group = app.MapGroup("/api/credentials/orgs/{org}/users/{user_id}/images")
             .WithTags("Images")
             .RequireAuthorization(AccessPolicies.OrgMember)
-            .AddEndpointFilter<RouteKeysFilter>();
+            .AddEndpointFilter<RouteKeysFilter>()
+            .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound);
 
         group.MapGet("/", SearchImages)
             .WithName("SearchImages")
@@ -30,6 +32,7 @@ public static class ImagesApi
             .WithName("UploadImage")
             .WithSummary("Upload an image (multipart: image file, optional name). 200 with {id, name, image}.")
             .Accepts<ImageUploadForm>("multipart/form-data")
+            .ProducesProblems(StatusCodes.Status409Conflict)
             .DisableAntiforgery();
 
         group.MapGet("/{id:long}/", GetImage)
@@ -48,9 +51,9 @@ public static class ImagesApi
     public static async Task<Results<StreamedJson<ImageView[]>, ProblemHttpResult, ValidationProblem>> SearchImages(
         string org,
         [FromRoute(Name = "user_id")] string userId,
-        [FromQuery] string? query,
-        [FromQuery] string? limit,
-        [FromQuery] string? offset,
+        [FromQuery, Required] string? query,
+        [FromQuery, IntegerQuery(1, "At most this many matches (larger values are clamped to 1000); all of them when absent.")] string? limit,
+        [FromQuery, IntegerQuery(0, Paging.OffsetText)] string? offset,
         HttpRequest request,
         IGrainFactory grains,
         IOptions<ApiOptions> options)

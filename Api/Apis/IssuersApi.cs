@@ -19,7 +19,8 @@ public static class IssuersApi
         var group = app.MapGroup("/api/credentials/orgs/{org}/users/{user_id}/issuers")
             .WithTags("Issuers")
             .RequireAuthorization(AccessPolicies.OrgMember)
-            .AddEndpointFilter<RouteKeysFilter>();
+            .AddEndpointFilter<RouteKeysFilter>()
+            .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound);
 
         group.MapGet("/", ListIssuers)
             .WithName("ListIssuers")
@@ -28,7 +29,8 @@ public static class IssuersApi
         group.MapPost("/", CreateIssuer)
             .WithName("CreateIssuer")
             .WithSummary("Create an issuer (200 with the Created envelope, as the published API does).")
-            .Accepts<IssuerWriteRequest>(BodyTypes[0], BodyTypes[1..]);
+            .Accepts<IssuerWriteRequest>(BodyTypes[0], BodyTypes[1..])
+            .ProducesProblems(StatusCodes.Status409Conflict);
 
         group.MapGet("/{entityId}/", GetIssuer)
             .WithName("GetIssuer")
@@ -38,12 +40,14 @@ public static class IssuersApi
             .WithName("ReplaceIssuer")
             .WithSummary("Replace an issuer's writable fields (admins only).")
             .Accepts<IssuerWriteRequest>(BodyTypes[0], BodyTypes[1..])
+            .ProducesProblems(StatusCodes.Status409Conflict)
             .RequireAuthorization(AccessPolicies.OrgAdmin);
 
         group.MapPatch("/{entityId}/", PatchIssuer)
             .WithName("PatchIssuer")
             .WithSummary("Change only the fields sent (admins only).")
             .Accepts<IssuerWriteRequest>(BodyTypes[0], BodyTypes[1..])
+            .ProducesProblems(StatusCodes.Status409Conflict)
             .RequireAuthorization(AccessPolicies.OrgAdmin);
 
         group.MapDelete("/{entityId}/", DeleteIssuer)
@@ -62,8 +66,8 @@ public static class IssuersApi
         string org,
         [FromRoute(Name = "user_id")] string userId,
         [FromQuery] string? q,
-        [FromQuery] string? limit,
-        [FromQuery] string? offset,
+        [FromQuery, IntegerQuery(1, Paging.LimitText)] string? limit,
+        [FromQuery, IntegerQuery(0, Paging.OffsetText)] string? offset,
         HttpRequest request,
         IGrainFactory grains,
         IOptions<ApiOptions> options)

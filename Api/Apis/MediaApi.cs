@@ -1,3 +1,4 @@
+using Credentials.Api.Http;
 using Credentials.Api.Images;
 using System.Buffers;
 using System.Text.RegularExpressions;
@@ -39,9 +40,10 @@ public static partial class MediaApi
             .WithTags("Media")
             .WithName("GetMedia")
             .WithSummary("The stored bytes of an image; public, cacheable forever.")
-            .Produces(StatusCodes.Status200OK, responseType: null, contentType: "image/png", "image/jpeg", "image/gif", "image/webp", "image/svg+xml")
-            .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
-            .AllowAnonymous();
+            .Produces<Stream>(StatusCodes.Status200OK, "image/png", "image/jpeg", "image/gif", "image/webp", "image/svg+xml")
+            .Produces(StatusCodes.Status304NotModified)
+            .AllowAnonymous()
+            .ProducesProblems();
         return app;
     }
 

@@ -15,7 +15,8 @@ public static class PlatformsApi
 {
     public static RouteGroupBuilder MapPlatformsApi(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/api/platforms").WithTags("Platforms").AddEndpointFilter<RouteKeysFilter>();
+        var group = app.MapGroup("/api/platforms").WithTags("Platforms").AddEndpointFilter<RouteKeysFilter>()
+            .ProducesProblems(StatusCodes.Status400BadRequest);
 
         group.MapPost("/", CreatePlatform)
             .WithName("CreatePlatform")
@@ -31,6 +32,7 @@ public static class PlatformsApi
         group.MapGet("/{org}/", GetPlatform)
             .WithName("GetPlatform")
             .WithSummary("Read a platform (super-admin or org admin).")
+            .ProducesProblems(StatusCodes.Status404NotFound)
             .RequireAuthorization(AccessPolicies.OrgAdmin);
 
         return group;

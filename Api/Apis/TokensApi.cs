@@ -17,7 +17,8 @@ public static class TokensApi
         var group = app.MapGroup("/api/platforms/{org}/tokens")
             .WithTags("Platform tokens")
             .RequireAuthorization(AccessPolicies.OrgAdmin)
-            .AddEndpointFilter<RouteKeysFilter>();
+            .AddEndpointFilter<RouteKeysFilter>()
+            .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound);
 
         group.MapPost("/", CreateToken)
             .WithName("CreateToken")

@@ -13,6 +13,9 @@ public static class CredentialFree
     public static bool IsCredentialFree(this HttpContext context) =>
         context.GetEndpoint()?.Metadata.GetMetadata<Marker>() is not null;
 
+    /// <summary>The same question asked of an endpoint's metadata (the OpenAPI document asks it).</summary>
+    public static bool IsCredentialFree(IEnumerable<object> metadata) => metadata.OfType<Marker>().Any();
+
     private sealed class Marker
     {
         public static readonly Marker Instance = new();

@@ -44,7 +44,7 @@ public static class Extensions
                 : "The request failed.";
         });
         services.AddExceptionHandler<StatusExceptionHandler>();
-        services.AddOpenApi();
+        services.AddCredentialsOpenApi();
         services.AddCredentialsAuth(configuration);
         services.AddCredentialsRateLimiting(configuration);
         services.AddSingleton<ReadinessProbe>();
@@ -87,7 +87,7 @@ public static class Extensions
         app.UseClientAddressRateLimit();
         app.UseRateLimiter();
         app.UseAuthorization();
-        app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
+        app.MapApiReference();
         var adminToken = app.Services.GetRequiredService<AdminToken>();
         app.Lifetime.ApplicationStarted.Register(() => adminToken.AnnounceIfGenerated(app.Urls));
     }

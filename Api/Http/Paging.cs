@@ -9,6 +9,9 @@ public readonly record struct Paging(long Offset, int Limit)
     public const int DefaultLimit = 50;
     public const int MaxLimit = 1000;
 
+    public const string LimitText = "Page size: default 50, larger values are clamped to 1000.";
+    public const string OffsetText = "How many items to skip: default 0.";
+
     /// <summary>
     /// Empty values count as absent; non-integers, a negative offset or a limit below 1 are
     /// refused; a limit above the maximum (however large) is clamped.
@@ -85,4 +88,15 @@ public readonly record struct Paging(long Offset, int Limit)
         builder.Append("&offset=").Append(offset.ToString(CultureInfo.InvariantCulture));
         return builder.ToString();
     }
+}
+
+/// <summary>
+/// A query parameter bound as text, so that its errors and clamping are <see cref="Paging"/>'s,
+/// described in the OpenAPI document as the integer it is parsed to.
+/// </summary>
+[AttributeUsage(AttributeTargets.Parameter)]
+public sealed class IntegerQueryAttribute(long minimum, string description) : Attribute
+{
+    public long Minimum { get; } = minimum;
+    public string Description { get; } = description;
 }
