@@ -71,12 +71,13 @@ public static class LatencyPlot
 
         // Legend.
         var legendX = Width - Right - 330f;
+        const float legendY = 46;
         foreach (var (color, name, index) in new[] { (Throughput, "answers/s", 0), (Error, "errors/s", 1), (P50, "p50", 2), (P99, "p99", 3) })
         {
             using var swatch = new SKPaint { Color = color, StrokeWidth = 3 };
             var lx = legendX + index * 85;
-            canvas.DrawLine(lx, 25, lx + 20, 25, swatch);
-            canvas.DrawText(name, lx + 24, 30, SKTextAlign.Left, small, ink);
+            canvas.DrawLine(lx, legendY - 5, lx + 20, legendY - 5, swatch);
+            canvas.DrawText(name, lx + 24, legendY, SKTextAlign.Left, small, ink);
         }
 
         using var image = surface.Snapshot();
