@@ -13,7 +13,8 @@
 #   --duration SECS     measured seconds per scenario (default 10)
 #   --warmup SECS       warm-up seconds per scenario (default 2)
 #   --concurrency N     requests in flight (default 64)
-#   --scenarios LIST    default: ceiling,read-list,read-search,image-search,write-create,write-create-20,svg-inspection
+#   --scenarios LIST    default: ceiling,read-list,read-search,image-search,write-create,write-create-20,svg-inspection,ramp
+#                       (ramp starts fresh service processes of its own from the same build: bench/README.md)
 #                       (the ceiling runs only with the first backend; image-search gives three rows:
 #                       image-upload, image-search-rare, image-search-common); also upload, media-get,
 #                       fault-writes (see bench/README.md). With --start-postgres, the bench's
@@ -45,7 +46,7 @@ GIT_REF=""
 DURATION=10
 WARMUP=2
 CONCURRENCY=64
-SCENARIOS="ceiling,read-list,read-search,image-search,write-create,write-create-20,svg-inspection"
+SCENARIOS="ceiling,read-list,read-search,image-search,write-create,write-create-20,svg-inspection,ramp"
 OUT=""
 EXTRA=()
 ORIGINAL_ARGS=("$@")
@@ -61,7 +62,7 @@ while [[ $# -gt 0 ]]; do
         --scenarios) SCENARIOS="${2:?}"; shift 2 ;;
         --out) OUT="${2:?}"; shift 2 ;;
         --) shift; EXTRA=("$@"); break ;;
-        -h|--help) sed -n '2,24p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,25p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) die "unknown option $1 (try --help)" ;;
     esac
 done
@@ -193,6 +194,7 @@ if [[ -z "$OUT" ]]; then
     mkdir -p "$BENCH_DIR/results"
     OUT="$BENCH_DIR/results/$(date -u +%Y%m%dT%H%M%SZ).md"
 fi
+mkdir -p "$(dirname "$OUT")"
 OUT="$(cd "$(dirname "$OUT")" && pwd)/$(basename "$OUT")"
 {
     echo "# Benchmark run $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
@@ -265,10 +267,13 @@ run_backend() {
     log "[$backend] ready; running: $scenarios"
 
     local rc=0
-    CREDENTIALS_ADMIN_TOKEN="$token" dotnet run --no-build -c Release --project "$BENCH_DIR/Credentials.Bench" -- \
+    # ramp: the bench starts its own fresh processes of this build (same backend: the connection string is inherited).
+    local ramp_env=()
+    [[ "$backend" == postgres ]] && ramp_env+=("ConnectionStrings__PostgreSql=$POSTGRES_CONN")
+    env "${ramp_env[@]}" CREDENTIALS_ADMIN_TOKEN="$token" dotnet run --no-build -c Release --project "$BENCH_DIR/Credentials.Bench" -- \
         --url "http://127.0.0.1:$http_port" --label "$backend" --out "$OUT" \
         --duration "$DURATION" --warmup "$WARMUP" --concurrency "$CONCURRENCY" --scenarios "$scenarios" \
-        "${EXTRA[@]}" || rc=$?
+        --api-dll "$API_DLL" "${EXTRA[@]}" || rc=$?
 
     if grep -qE '^(fail|crit)' "$logf"; then
         log "[$backend] the service logged errors:"

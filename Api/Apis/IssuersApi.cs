@@ -100,8 +100,9 @@ public static class IssuersApi
             {
                 foreach (var issuer in page.Items) writer.Write(IssuerView.From(org, issuer));
                 remaining -= page.Items.Count;
-                await writer.FlushAsync();
                 if (page.ContinueAfter is not { } after || remaining <= 0) break;
+                // Another reply follows: send this one first (a one-reply page goes out whole, with its length).
+                await writer.FlushAsync();
                 var more = await grain.ListIssuers(q, 0, remaining, after);
                 if (!more.Succeeded) break;
                 page = more.Value!;

@@ -19,6 +19,21 @@ public sealed class ApiOptions : IValidatableObject
     /// <summary>Networks (comma-separated CIDR, e.g. <c>10.0.0.0/8</c>) whose every address is such a proxy.</summary>
     public string? KnownNetworks { get; set; }
 
+    /// <summary>
+    /// Longest start-up warm-up (seconds) before readiness says yes: the hot paths are run so the
+    /// first clients of a fresh node do not pay for the JIT. 0 turns it off.
+    /// </summary>
+    [Range(0, 60)]
+    public double WarmupSeconds { get; set; } = 10;
+
+    /// <summary>
+    /// Thread-pool worker threads per core available at once, before the pool's own slow growth
+    /// (it adds a few per second): a fresh node under many connections needs them while start-up
+    /// work still blocks some. 0 keeps the runtime's default (one per core).
+    /// </summary>
+    [Range(0, 64)]
+    public int MinWorkerThreadsPerCore { get; set; } = 8;
+
     /// <summary>Removed: it trusted forwarding headers from anyone. Setting it true fails start-up.</summary>
     public bool TrustForwardedHeaders { get; set; }
 

@@ -52,9 +52,12 @@ public static class Extensions
         // A database blip degrades the API but does not take it out of its Service: reads come from
         // grain memory and writes answer 503 on their own (docs/operations.md, "Probes").
         if (topology.ChecksDatabase) health.AddCheck<DatabaseHealthCheck>("database", HealthStatus.Degraded, tags: ["ready"]);
+        services.AddSingleton<StartupWarmup>();
+        health.AddCheck<WarmupHealthCheck>("warm-up", tags: ["ready"]);
 
         // B6: X-Forwarded-* only from the configured proxies; from anyone else they are ignored.
         var api = configuration.GetSection("Api").Get<ApiOptions>() ?? new ApiOptions();
+        RaiseThreadPoolFloor(api.MinWorkerThreadsPerCore);
         services.Configure<ForwardedHeadersOptions>(options =>
         {
             options.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto | ForwardedHeaders.XForwardedHost;
@@ -65,6 +68,13 @@ public static class Extensions
             foreach (var proxy in api.Proxies()) options.KnownProxies.Add(proxy);
             foreach (var network in api.Networks()) options.KnownIPNetworks.Add(network);
         });
+    }
+
+    private static void RaiseThreadPoolFloor(int perCore)
+    {
+        ThreadPool.GetMinThreads(out var workers, out var io);
+        var floor = Environment.ProcessorCount * Math.Clamp(perCore, 0, 64);
+        if (floor > workers) ThreadPool.SetMinThreads(floor, io);
     }
 
     public static void UseCredentialsPipeline(this WebApplication app)
@@ -90,5 +100,8 @@ public static class Extensions
         app.MapApiReference();
         var adminToken = app.Services.GetRequiredService<AdminToken>();
         app.Lifetime.ApplicationStarted.Register(() => adminToken.AnnounceIfGenerated(app.Urls));
+        // Once the server listens (the warm-up sends itself requests); readiness waits for it.
+        var warmup = app.Services.GetRequiredService<StartupWarmup>();
+        app.Lifetime.ApplicationStarted.Register(() => warmup.Start(app.Lifetime.ApplicationStopping));
     }
 }

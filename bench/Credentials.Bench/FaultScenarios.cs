@@ -68,12 +68,14 @@ public static class FaultScenarios
         }
         await using var ledger = new WriteLedger(o.Urls, o.Token, orgs, new WriteLedger.Options { Writers = o.Concurrency });
         var faults = new List<string>();
+        var faultTimes = new List<double>();
         ledger.Start();
         var next = TimeSpan.FromSeconds(o.FaultAtSeconds);
         while (ledger.Now < duration)
         {
             if (o.FaultCommand is { } command && ledger.Now >= next)
             {
+                faultTimes.Add(ledger.Now.TotalSeconds);
                 var ran = await RunFaultAsync(command, ledger);
                 faults.Add(ran);
                 Console.WriteLine($"bench: fault {faults.Count}: {ran}");
@@ -99,9 +101,26 @@ public static class FaultScenarios
             $"{ledger.Acknowledged} acknowledged ({issuers} issuers, {ledger.Acknowledged - issuers} images), **{verification.Lost.Count} lost**, {violations} violations; latency of acknowledged writes");
         var result = new ScenarioResult("fault-writes", detail, o.Concurrency, measured,
             ledger.Answers.Values.Sum(), errors.Values.Sum(), errors, latency);
+        PlotFaultRun(o, ledger, measured, faultTimes);
         var report = $"fault-writes [{o.Label}]: {ledger.Summary()}\n{verification}\nfaults:\n{string.Join("\n", faults)}";
         if (verification.Lost.Count > 0 || violations > 0) throw new FaultRunFailed(result, report);
         return (result, report);
+    }
+
+    /// <summary>Acknowledged writes and failed attempts over time, the faults marked: PNG and CSV beside the results.</summary>
+    private static void PlotFaultRun(BenchOptions o, WriteLedger ledger, double measured, List<double> faultTimes)
+    {
+        const double step = 0.25;
+        var timeline = Timeline.FromSamples(
+            ledger.Acks.Select(a => (a.At.TotalSeconds, a.Took.TotalMilliseconds, true))
+                .Concat(ledger.Failures.Select(f => (f.At.TotalSeconds, (f.At - f.Started).TotalMilliseconds, false))));
+        var intervals = timeline.Intervals(0, measured, step);
+        var baseName = Path.Combine(o.PlotDirectory, $"{Path.GetFileNameWithoutExtension(o.OutputPath)}-fault-writes-{RampScenario.Safe(o.Label)}");
+        Timeline.WriteCsv(baseName + ".csv", intervals, step);
+        LatencyPlot.Render(baseName + ".png",
+            $"fault-writes [{o.Label}]: {o.Concurrency} writers over {o.Urls.Count} node(s); acknowledged writes and failed attempts",
+            intervals, step, [.. faultTimes.Select(t => (t, "fault"))]);
+        Console.WriteLine($"bench: fault-writes plot {baseName}.png");
     }
 
     private static async Task<string> RunFaultAsync(string command, WriteLedger ledger)

@@ -24,7 +24,8 @@ public sealed record ScenarioResult(
 /// Closed-loop load: <c>concurrency</c> workers each send one request, read the whole response,
 /// and send the next. A warm-up runs first and is not recorded; then every response completed
 /// inside the measured window is recorded (latency from send to last body byte). The loop is
-/// bounded by time and by a request budget (<c>maxRequests</c>, warm-up included).
+/// bounded by time and by a request budget (<c>maxRequests</c>, warm-up included). A
+/// <see cref="Timeline"/>, when given, gets every answer, warm-up included, with its time.
 /// </summary>
 public static class LoadRunner
 {
@@ -50,7 +51,7 @@ public static class LoadRunner
 
     public static async Task<ScenarioResult> RunAsync(
         string scenario, string detail, HttpClient client, RequestFactory newRequest,
-        int concurrency, TimeSpan warmup, TimeSpan duration, long maxRequests)
+        int concurrency, TimeSpan warmup, TimeSpan duration, long maxRequests, Timeline? timeline = null)
     {
         var frequency = (double)Stopwatch.Frequency;
         var startTs = Stopwatch.GetTimestamp();
@@ -65,6 +66,7 @@ public static class LoadRunner
         {
             var worker = workers[w] = new Worker();
             var id = w;
+            var onAnswer = timeline?.NewWorker();
             tasks[w] = Task.Run(async () =>
             {
                 var buffer = new byte[16 * 1024];
@@ -96,6 +98,7 @@ public static class LoadRunner
                     }
 
                     var done = Stopwatch.GetTimestamp();
+                    onAnswer?.Invoke(sent, done, error is null);
                     if (done < measureStartTs || done > endTs) continue;
                     worker.Latency.Record((long)((done - sent) * 1_000_000.0 / frequency));
                     if (error is not null)

@@ -44,7 +44,7 @@ namespace Credentials.Bench
         public static readonly string[] AllScenarios = ["ceiling", "read-list", "read-search", "image-search", "write-create", "write-create-20", "svg-inspection"];
 
         /// <summary>Run only when named: the connection-budget and fault scenarios (bench/cluster-faults.sh, bench/faults.sh).</summary>
-        public static readonly string[] ExtraScenarios = ["upload", "media-get", "fault-writes"];
+        public static readonly string[] ExtraScenarios = ["upload", "media-get", "fault-writes", "ramp"];
 
         /// <summary>An org holds at most 250,000 issuers (OrgGrain.MaxIssuersPerOrg); stay below it.</summary>
         private const long MaxWritesPerOrg = 240_000;
@@ -103,6 +103,11 @@ namespace Credentials.Bench
                         File.AppendAllText(o.OutputPath, $"\nfault-writes FAILED:\n```\n{failed.Message}\n```\n");
                         throw;
                     }
+                    continue;
+                }
+                if (scenario == "ramp")
+                {
+                    foreach (var row in await RampScenario.RunAsync(o)) Emit(o, row);
                     continue;
                 }
                 var result = scenario switch
@@ -383,6 +388,12 @@ namespace Credentials.Bench
         public string OutputPath { get; private set; } = "bench-results.md";
         public string Label { get; private set; } = "service";
         public bool Help { get; private set; }
+        public string? ApiDll { get; private set; }
+        public double RampSeconds { get; private set; } = 10;
+        public double RampWarmSeconds { get; private set; } = 5;
+        /// <summary>Where plots (PNG) and their data (CSV) go; default: beside <see cref="OutputPath"/>.</summary>
+        public string PlotDirectory => _plotDirectory ?? Path.GetDirectoryName(Path.GetFullPath(OutputPath))!;
+        private string? _plotDirectory;
 
         public const string Usage = """
             usage: dotnet run -c Release --project bench/Credentials.Bench -- [options]
@@ -394,7 +405,9 @@ namespace Credentials.Bench
                                    image-upload, image-search-rare, image-search-common.
                                    Only when named: upload (distinct PNGs, timed), media-get,
                                    fault-writes (issuers + uploads over --orgs orgs for --duration,
-                                   --fault-command run meanwhile, every acknowledged write read back)
+                                   --fault-command run meanwhile, every acknowledged write read back; a
+                                   latency-over-time PNG beside --out), ramp (a fresh service process
+                                   from --api-dll under load from its first ready moment; PNG + CSV)
               --fault-command CMD  bash command run during fault-writes (e.g. a PostgreSQL restart)
               --fault-at SECS      when it first runs (default 5)
               --fault-every SECS   run it again this long after the previous run ended (default: once)
@@ -408,6 +421,9 @@ namespace Credentials.Bench
               --upload-concurrency N  uploads in flight while filling the image org (default 96)
               --max-requests N     request budget per scenario, warm-up included (default 5000000)
               --seed-timeout SECS  deadline for filling one org, issuers or images (default 180)
+              --api-dll PATH       Credentials.Api.dll for ramp (started twice: to seed, then fresh)
+              --ramp-seconds SECS  ramp window after ready (default 10), then --ramp-warm-seconds (5) warm
+              --plot-dir DIR       where PNG plots and their CSV go (default: the --out file's directory)
               --label TEXT         backend label in the table (default "service")
               --out FILE           Markdown file the table rows are appended to (default bench-results.md)
             """;
@@ -437,6 +453,10 @@ namespace Credentials.Bench
                     case "--upload-concurrency": o.UploadConcurrency = (int)Number(arg, Value(), 1, 1024); break;
                     case "--max-requests": o.MaxRequests = (long)Number(arg, Value(), 1, 100_000_000); break;
                     case "--seed-timeout": o.SeedTimeoutSeconds = Number(arg, Value(), 1, 3600); break;
+                    case "--api-dll": o.ApiDll = Path.GetFullPath(Value()); break;
+                    case "--ramp-seconds": o.RampSeconds = Number(arg, Value(), 3, 120); break;
+                    case "--ramp-warm-seconds": o.RampWarmSeconds = Number(arg, Value(), 1, 120); break;
+                    case "--plot-dir": o._plotDirectory = Path.GetFullPath(Value()); break;
                     case "--label": o.Label = Value().Replace('|', '/'); break;
                     case "--out": o.OutputPath = Value(); break;
                     case "--scenarios":

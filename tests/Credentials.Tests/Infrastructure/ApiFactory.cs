@@ -44,6 +44,8 @@ public sealed class ApiFactory : WebApplicationFactory<Program>
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
         // Tests share a credential across thousands of requests; RateLimitTests turns limits back on.
         builder.UseSetting("RateLimiting:Enabled", "false");
+        // The start-up warm-up only saves time under load; StartupWarmupTests turn it on.
+        builder.UseSetting("Api:WarmupSeconds", "0");
         if (Backend == Backend.PostgreSql)
         {
             builder.UseSetting("ConnectionStrings:PostgreSql", TestBackends.PostgresConnectionString);

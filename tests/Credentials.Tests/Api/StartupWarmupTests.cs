@@ -1,0 +1,70 @@
+using System.Diagnostics;
+using System.Net;
+using Credentials.Api.Http;
+using Credentials.Grains;
+using Credentials.Tests.Infrastructure;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace Credentials.Tests.Api;
+
+/// <summary>
+/// The start-up warm-up (issue 12): readiness waits for it, it runs the hot path, and it changes
+/// no answer. How much faster a fresh node gets is a benchmark figure (bench ramp), not a test.
+/// </summary>
+public sealed class StartupWarmupTests
+{
+    [Fact]
+    public async Task A_node_is_ready_only_after_its_warm_up_ran_and_it_then_answers_as_without_one()
+    {
+        await using var factory = new ApiFactory();
+        factory.Settings["Api:WarmupSeconds"] = "30";
+        var admin = factory.AdminClient();
+        var warmup = factory.Services.GetRequiredService<StartupWarmup>();
+
+        await warmup.Completion.WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.True(warmup.Rounds > 0, "the warm-up ran no round");
+        await WaitReadyAsync(admin, TimeSpan.FromSeconds(15));
+
+        // The warm-up's key is no org, and an org's page holds exactly its own issuers.
+        var grains = factory.Services.GetRequiredService<IGrainFactory>();
+        Assert.False((await grains.GetGrain<IOrgGrain>(StartupWarmup.OrgKey).ListIssuers(null, 0, 50)).Succeeded);
+        var org = await admin.CreatePlatformAsync();
+        await admin.CreateIssuerAsync(org, new { name = "Only issuer" });
+        var page = await (await admin.GetAsync(TestRequests.Issuers(org))).JsonAsync();
+        Assert.Equal(1, page["result"]!["count"]!.GetValue<int>());
+        Assert.Equal("Only issuer", page["result"]!["data"]![0]!["name"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Readiness_reports_a_warm_up_that_has_not_finished()
+    {
+        await using var factory = new ApiFactory();
+        _ = factory.AdminClient();
+        var services = factory.Services;
+        // Never started: as a node between its server's start and the warm-up's end.
+        var pending = new StartupWarmup(services.GetRequiredService<IServer>(), services.GetRequiredService<IGrainFactory>(),
+            services.GetRequiredService<IOptions<JsonOptions>>(), services.GetRequiredService<IOptions<Credentials.Api.Extensions.ApiOptions>>(),
+            NullLogger<StartupWarmup>.Instance);
+
+        var verdict = await new WarmupHealthCheck(pending).CheckHealthAsync(new HealthCheckContext());
+
+        Assert.NotEqual(HealthStatus.Healthy, verdict.Status);
+        Assert.Equal("Warming up.", verdict.Description);
+    }
+
+    private static async Task WaitReadyAsync(HttpClient client, TimeSpan timeout)
+    {
+        var clock = Stopwatch.StartNew();
+        HttpStatusCode status;
+        while ((status = (await client.GetAsync("/readyz")).StatusCode) != HttpStatusCode.OK)
+        {
+            Assert.True(clock.Elapsed < timeout, $"/readyz still answered {(int)status} after {timeout.TotalSeconds:0} s");
+            await Task.Delay(100);
+        }
+    }
+}
