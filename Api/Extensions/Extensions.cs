@@ -32,6 +32,8 @@ public static class Extensions
         services.TryAddSingleton<IBlobStore>(sp => BlobStores.For(
             sp.GetRequiredService<Credentials.Grains.Storage.StorageBackend>(),
             sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<Orleans.Configuration.ClusterOptions>>().Value.ServiceId));
+        services.AddOptions<MediaOptions>().Bind(configuration.GetSection("Media")).ValidateDataAnnotations().ValidateOnStart();
+        if (topology.Kind != HostKind.ClusterClient) services.AddMediaCache();
 
         services.ConfigureHttpJsonOptions(options =>
         {
@@ -63,6 +65,25 @@ public static class Extensions
             options.KnownIPNetworks.Clear();
             foreach (var proxy in api.Proxies()) options.KnownProxies.Add(proxy);
             foreach (var network in api.Networks()) options.KnownIPNetworks.Add(network);
+        });
+    }
+
+    /// <summary>
+    /// Puts <see cref="CachedBlobStore"/> in front of the co-hosted silo's blob store: the grains
+    /// delete through it, so it drops what they delete. A client-mode API node has no such path
+    /// and serves media from the store (ADR 0003, amendment of issue 12).
+    /// </summary>
+    private static void AddMediaCache(this IServiceCollection services)
+    {
+        var store = services.Last(d => d.ServiceType == typeof(IBlobStore));
+        services.Remove(store);
+        services.AddSingleton<IBlobStore>(sp =>
+        {
+            var inner = store.ImplementationInstance as IBlobStore
+                ?? (IBlobStore?)store.ImplementationFactory?.Invoke(sp)
+                ?? (IBlobStore)ActivatorUtilities.CreateInstance(sp, store.ImplementationType!);
+            var media = sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<MediaOptions>>().Value;
+            return media.CacheBytes == 0 ? inner : new CachedBlobStore(inner, media.CacheBytes, media.CacheEntryBytes);
         });
     }
 
