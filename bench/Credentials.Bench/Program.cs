@@ -22,7 +22,7 @@ if (options.Help)
 }
 if (options.RatiosOnly)
 {
-    Bench.Report.AppendRatios(options.OutputPath);
+    Report.AppendRatios(options.OutputPath);
     return 0;
 }
 
