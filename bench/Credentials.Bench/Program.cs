@@ -383,7 +383,7 @@ namespace Credentials.Bench
                 table.Append(string.Create(CultureInfo.InvariantCulture,
                     $"| {scenario} | {sqlite:0} | {postgres:0} | {(sqlite > 0 ? (postgres / sqlite).ToString("0.00", CultureInfo.InvariantCulture) : "—")} |\n"));
             }
-            File.AppendAllText(path, table.ToString(), Encoding.UTF8);
+            File.AppendAllText(path, table.Append('\n').ToString(), Encoding.UTF8);
         }
 
         private static string Kinds(ScenarioResult r) =>
