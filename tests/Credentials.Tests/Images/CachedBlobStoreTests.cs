@@ -23,6 +23,14 @@ public sealed class CachedBlobStoreTests
         return bytes;
     }
 
+    /// <summary>A store holding one blob, and a cache of 100,000 bytes (10,000 an entry) over it.</summary>
+    private static async Task<(MemoryBlobStore Store, CachedBlobStore Cache)> OneBlobAsync(string sha256, byte[] bytes)
+    {
+        var store = new MemoryBlobStore();
+        await store.PutAsync(Org, sha256, bytes);
+        return (store, new CachedBlobStore(store, 100_000, 10_000));
+    }
+
     [Fact]
     public async Task The_cache_never_holds_more_bytes_than_its_bound_however_many_blobs_are_read()
     {
@@ -61,9 +69,7 @@ public sealed class CachedBlobStoreTests
     [Fact]
     public async Task Concurrent_misses_for_one_blob_open_the_store_once()
     {
-        var store = new MemoryBlobStore();
-        await store.PutAsync(Org, "hot", Blob(4_000, 3));
-        var cache = new CachedBlobStore(store, 100_000, 10_000);
+        var (store, cache) = await OneBlobAsync("hot", Blob(4_000, 3));
         store.HoldOpens();
 
         var readers = Enumerable.Range(0, 32).Select(_ => Task.Run(() => ReadAsync(cache, "hot"))).ToArray();
@@ -77,9 +83,7 @@ public sealed class CachedBlobStoreTests
     [Fact]
     public async Task A_blob_deleted_through_the_cache_is_gone_even_when_it_was_cached()
     {
-        var store = new MemoryBlobStore();
-        await store.PutAsync(Org, "gone", Blob(4_000, 4));
-        var cache = new CachedBlobStore(store, 100_000, 10_000);
+        var (store, cache) = await OneBlobAsync("gone", Blob(4_000, 4));
         await ReadAsync(cache, "gone");
 
         await cache.DeleteAsync(Org, "gone");
@@ -91,9 +95,7 @@ public sealed class CachedBlobStoreTests
     [Fact]
     public async Task A_blob_deleted_while_it_loads_is_not_kept()
     {
-        var store = new MemoryBlobStore();
-        await store.PutAsync(Org, "racing", Blob(4_000, 5));
-        var cache = new CachedBlobStore(store, 100_000, 10_000);
+        var (store, cache) = await OneBlobAsync("racing", Blob(4_000, 5));
         store.HoldOpens();
         var reader = Task.Run(() => ReadAsync(cache, "racing"));
         await store.WaitForOpenAsync();
