@@ -301,6 +301,9 @@ for backend in "${BACKENDS[@]}"; do
 done
 
 stop_postgres
+if (( ${#BACKENDS[@]} > 1 )); then
+    dotnet run --no-build -c Release --project "$BENCH_DIR/Credentials.Bench" -- --ratios --out "$OUT" || log "could not append the ratios"
+fi
 echo "- load average after: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$OUT"
 log "results: $OUT"
 cat "$OUT"

@@ -31,6 +31,8 @@ public static class Extensions
         services.TryAddSingleton<IBlobStore>(sp => BlobStores.For(
             sp.GetRequiredService<Credentials.Grains.Storage.StorageBackend>(),
             sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<Orleans.Configuration.ClusterOptions>>().Value.ServiceId));
+        services.AddOptions<MediaOptions>().Bind(configuration.GetSection("Media")).ValidateDataAnnotations().ValidateOnStart();
+        if (topology.Kind != HostKind.ClusterClient) services.AddMediaCache();
 
         services.ConfigureHttpJsonOptions(options =>
         {
@@ -75,6 +77,25 @@ public static class Extensions
         ThreadPool.GetMinThreads(out var workers, out var io);
         var floor = Environment.ProcessorCount * Math.Clamp(perCore, 0, 64);
         if (floor > workers) ThreadPool.SetMinThreads(floor, io);
+    }
+
+    /// <summary>
+    /// Puts <see cref="CachedBlobStore"/> in front of the co-hosted silo's blob store: the grains
+    /// delete through it, so it drops what they delete. A client-mode API node has no such path
+    /// and serves media from the store (ADR 0003, amendment of issue 12).
+    /// </summary>
+    private static void AddMediaCache(this IServiceCollection services)
+    {
+        var store = services.Last(d => d.ServiceType == typeof(IBlobStore));
+        services.Remove(store);
+        services.AddSingleton<IBlobStore>(sp =>
+        {
+            var inner = store.ImplementationInstance as IBlobStore
+                ?? (IBlobStore?)store.ImplementationFactory?.Invoke(sp)
+                ?? (IBlobStore)ActivatorUtilities.CreateInstance(sp, store.ImplementationType!);
+            var media = sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<MediaOptions>>().Value;
+            return media.CacheBytes == 0 ? inner : new CachedBlobStore(inner, media.CacheBytes, media.CacheEntryBytes);
+        });
     }
 
     public static void UseCredentialsPipeline(this WebApplication app)

@@ -1,6 +1,10 @@
 using System.Data;
+using System.Globalization;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Text;
 using Npgsql;
+using NpgsqlTypes;
 
 namespace Credentials.Grains.Blobs;
 
@@ -15,26 +19,75 @@ namespace Credentials.Grains.Blobs;
 /// uncompressed), so a range reads only the TOAST chunks it covers; rows written before that setting
 /// may be compressed and stay readable, each range then decompressing the value up to its end.
 /// </remarks>
-public sealed class PostgreSqlBlobStore(string connectionString, string serviceId) : IBlobStore, IAsyncDisposable
+public sealed class PostgreSqlBlobStore : IBlobStore, IAsyncDisposable
 {
-    private readonly NpgsqlDataSource _source = NpgsqlDataSource.Create(connectionString);
+    /// <summary>Most blobs one batched INSERT writes, and (past its first) most bytes.</summary>
+    public const int MaxPutBatch = 128;
+    public const long MaxPutBatchBytes = 16 * 1024 * 1024;
+    /// <summary>Most hashes one batched existence check looks up.</summary>
+    public const int MaxExistsBatch = 256;
+
+    private readonly NpgsqlDataSource _source;
+    private readonly string _serviceId;
+    private readonly BlobBatcher<BlobPut, bool> _puts;
+    private readonly BlobBatcher<(string Org, string Sha256), bool> _exists;
+
+    /// <summary>A put of one upload: the batch writes the distinct (org, hash) pairs once each.</summary>
+    private readonly record struct BlobPut(string Org, string Sha256, ReadOnlyMemory<byte> Content);
+
+    public PostgreSqlBlobStore(string connectionString, string serviceId)
+    {
+        _source = NpgsqlDataSource.Create(connectionString);
+        _serviceId = serviceId;
+        _puts = new BlobBatcher<BlobPut, bool>(PutBatchAsync, put => put.Content.Length, MaxPutBatch, MaxPutBatchBytes);
+        _exists = new BlobBatcher<(string, string), bool>(ExistsBatchAsync, _ => 1, MaxExistsBatch, MaxExistsBatch);
+    }
 
     private NpgsqlCommand Command(string sql, string org, string? sha256)
     {
         var command = _source.CreateCommand(sql);
-        command.Parameters.AddWithValue("service", serviceId);
+        command.Parameters.AddWithValue("service", _serviceId);
         command.Parameters.AddWithValue("org", org);
-        if (sha256 is not null) command.Parameters.AddWithValue("sha", sha256);
+        if (sha256 is not null) command.Parameters.Add(Sha("sha", sha256));
         return command;
     }
 
+    /// <summary>Typed as the column (char(64)), so the comparison stays on the primary key.</summary>
+    private static NpgsqlParameter Sha(string name, string sha256) => new(name, NpgsqlDbType.Char) { Value = sha256 };
+
+    /// <summary>
+    /// Joins the next batched INSERT of this process: concurrent uploads share one round trip and
+    /// one commit. Returns once the batch is committed; a failed batch fails every put in it.
+    /// </summary>
     public async Task PutAsync(string org, string sha256, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default)
     {
-        await using var command = Command(
-            "INSERT INTO credentials_blobs (service_id, org, sha256, content) VALUES (@service, @org, @sha, @content) ON CONFLICT (service_id, org, sha256) DO NOTHING",
-            org, sha256);
-        command.Parameters.AddWithValue("content", content.ToArray());
-        await command.ExecuteNonQueryAsync(cancellationToken);
+        await _puts.RunAsync(new BlobPut(org, sha256, content), cancellationToken);
+    }
+
+    private async Task<IReadOnlyList<bool>> PutBatchAsync(IReadOnlyList<BlobPut> puts)
+    {
+        var sql = new StringBuilder("INSERT INTO credentials_blobs (service_id, org, sha256, content) VALUES ");
+        await using var command = _source.CreateCommand();
+        command.Parameters.AddWithValue("service", _serviceId);
+        var seen = new HashSet<(string, string)>();
+        foreach (var put in puts)
+        {
+            if (!seen.Add((put.Org, put.Sha256))) continue;
+            var i = (seen.Count - 1).ToString(CultureInfo.InvariantCulture);
+            if (seen.Count > 1) sql.Append(", ");
+            sql.Append("(@service, @o").Append(i).Append(", @s").Append(i).Append(", @c").Append(i).Append(')');
+            command.Parameters.AddWithValue("o" + i, put.Org);
+            command.Parameters.Add(Sha("s" + i, put.Sha256));
+            // The upload's own array when it is one, not a copy.
+            var content = MemoryMarshal.TryGetArray(put.Content, out var segment) && segment.Offset == 0 && segment.Count == segment.Array!.Length
+                ? segment.Array
+                : put.Content.ToArray();
+            command.Parameters.Add(new NpgsqlParameter("c" + i, NpgsqlDbType.Bytea) { Value = content });
+        }
+        sql.Append(" ON CONFLICT (service_id, org, sha256) DO NOTHING");
+        command.CommandText = sql.ToString();
+        await command.ExecuteNonQueryAsync();
+        return new bool[puts.Count];
     }
 
     public async Task<byte[]?> GetAsync(string org, string sha256, CancellationToken cancellationToken = default)
@@ -62,9 +115,9 @@ public sealed class PostgreSqlBlobStore(string connectionString, string serviceI
     {
         var command = _source.CreateCommand(
             "SELECT substring(content from @from for @count) FROM credentials_blobs WHERE service_id = @service AND org = @org AND sha256 = @sha");
-        command.Parameters.AddWithValue("service", serviceId);
+        command.Parameters.AddWithValue("service", _serviceId);
         command.Parameters.AddWithValue("org", org);
-        command.Parameters.AddWithValue("sha", sha256);
+        command.Parameters.Add(Sha("sha", sha256));
         command.Parameters.AddWithValue("from", checked((int)offset + 1));
         command.Parameters.AddWithValue("count", count);
         return command;
@@ -159,10 +212,32 @@ public sealed class PostgreSqlBlobStore(string connectionString, string serviceI
         public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 
+    /// <summary>Joins the next batched lookup of this process (the org grains ask this once per upload).</summary>
     public async Task<bool> ExistsAsync(string org, string sha256, CancellationToken cancellationToken = default)
     {
-        await using var command = Command("SELECT 1 FROM credentials_blobs WHERE service_id = @service AND org = @org AND sha256 = @sha", org, sha256);
-        return await command.ExecuteScalarAsync(cancellationToken) is not null;
+        return await _exists.RunAsync((org, sha256), cancellationToken);
+    }
+
+    private async Task<IReadOnlyList<bool>> ExistsBatchAsync(IReadOnlyList<(string Org, string Sha256)> keys)
+    {
+        var sql = new StringBuilder("SELECT org, sha256 FROM credentials_blobs WHERE service_id = @service AND (org, sha256) IN (");
+        await using var command = _source.CreateCommand();
+        command.Parameters.AddWithValue("service", _serviceId);
+        for (var n = 0; n < keys.Count; n++)
+        {
+            var i = n.ToString(CultureInfo.InvariantCulture);
+            if (n > 0) sql.Append(", ");
+            sql.Append("(@o").Append(i).Append(", @s").Append(i).Append(')');
+            command.Parameters.Add(new NpgsqlParameter("o" + i, NpgsqlDbType.Varchar) { Value = keys[n].Org });
+            command.Parameters.Add(Sha("s" + i, keys[n].Sha256));
+        }
+        command.CommandText = sql.Append(')').ToString();
+        var found = new HashSet<(string, string)>();
+        await using (var reader = await command.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync()) found.Add((reader.GetString(0), reader.GetString(1)));
+        }
+        return keys.Select(found.Contains).ToArray();
     }
 
     public async Task DeleteAsync(string org, string sha256, CancellationToken cancellationToken = default)

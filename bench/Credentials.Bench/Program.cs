@@ -20,6 +20,11 @@ if (options.Help)
     Console.WriteLine(BenchOptions.Usage);
     return 0;
 }
+if (options.RatiosOnly)
+{
+    Report.AppendRatios(options.OutputPath);
+    return 0;
+}
 
 try
 {
@@ -359,6 +364,33 @@ namespace Credentials.Bench
             File.AppendAllText(path, (needsHeader ? "\n" + Header : "") + row, Encoding.UTF8);
         }
 
+        /// <summary>
+        /// Appends, for every scenario measured on both backends in the file's last table, the
+        /// PostgreSQL rate as a ratio of the embedded (SQLite) one: figures of one run on a shared
+        /// machine compare only as ratios.
+        /// </summary>
+        public static void AppendRatios(string path)
+        {
+            var rates = new Dictionary<(string Backend, string Scenario), double>();
+            foreach (var line in File.ReadAllLines(path))
+            {
+                var cells = line.Split('|');
+                // | UTC | backend | scenario | detail | conc | secs | requests | req/s | 2xx/s | ...
+                if (cells.Length < 10 || !double.TryParse(cells[9].Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out var rate)) continue;
+                rates[(cells[2].Trim(), cells[3].Trim())] = rate;
+            }
+            var pairs = rates.Keys.Where(k => k.Backend == "sqlite" && rates.ContainsKey(("postgres", k.Scenario))).Select(k => k.Scenario).ToArray();
+            if (pairs.Length == 0) return;
+            var table = new StringBuilder("\n| scenario | sqlite 2xx/s | postgres 2xx/s | postgres / sqlite |\n| --- | ---: | ---: | ---: |\n");
+            foreach (var scenario in pairs)
+            {
+                var (sqlite, postgres) = (rates[("sqlite", scenario)], rates[("postgres", scenario)]);
+                table.Append(string.Create(CultureInfo.InvariantCulture,
+                    $"| {scenario} | {sqlite:0} | {postgres:0} | {(sqlite > 0 ? (postgres / sqlite).ToString("0.00", CultureInfo.InvariantCulture) : "—")} |\n"));
+            }
+            File.AppendAllText(path, table.Append('\n').ToString(), Encoding.UTF8);
+        }
+
         private static string Kinds(ScenarioResult r) =>
             r.Errors == 0 ? "" : " (" + string.Join(", ", r.ErrorKinds.Select(kv => $"{kv.Key}×{kv.Value}")) + ")";
 
@@ -394,6 +426,8 @@ namespace Credentials.Bench
         /// <summary>Where plots (PNG) and their data (CSV) go; default: beside <see cref="OutputPath"/>.</summary>
         public string PlotDirectory => _plotDirectory ?? Path.GetDirectoryName(Path.GetFullPath(OutputPath))!;
         private string? _plotDirectory;
+        /// <summary>Only append the postgres/sqlite ratio table to <see cref="OutputPath"/>; measure nothing.</summary>
+        public bool RatiosOnly { get; private set; }
 
         public const string Usage = """
             usage: dotnet run -c Release --project bench/Credentials.Bench -- [options]
@@ -426,6 +460,8 @@ namespace Credentials.Bench
               --plot-dir DIR       where PNG plots and their CSV go (default: the --out file's directory)
               --label TEXT         backend label in the table (default "service")
               --out FILE           Markdown file the table rows are appended to (default bench-results.md)
+              --ratios             measure nothing: append to --out the postgres/sqlite ratio of every
+                                   scenario measured on both (bench/run.sh does, after both backends)
             """;
 
         public static BenchOptions Parse(string[] args)
@@ -459,6 +495,7 @@ namespace Credentials.Bench
                     case "--plot-dir": o._plotDirectory = Path.GetFullPath(Value()); break;
                     case "--label": o.Label = Value().Replace('|', '/'); break;
                     case "--out": o.OutputPath = Value(); break;
+                    case "--ratios": o.RatiosOnly = true; break;
                     case "--scenarios":
                         var list = Value().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
                         var unknown = list.Except(Bench.AllScenarios.Concat(Bench.ExtraScenarios)).ToArray();
@@ -468,7 +505,7 @@ namespace Credentials.Bench
                     default: throw new ArgumentException($"unknown option {arg}.");
                 }
             }
-            if (!o.Help && o.Token.Length == 0) throw new ArgumentException("no token: pass --token or set CREDENTIALS_ADMIN_TOKEN.");
+            if (!o.Help && !o.RatiosOnly && o.Token.Length == 0) throw new ArgumentException("no token: pass --token or set CREDENTIALS_ADMIN_TOKEN.");
             return o;
         }
 
