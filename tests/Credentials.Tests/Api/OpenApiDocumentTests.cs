@@ -27,6 +27,18 @@ public sealed class OpenApiDocumentTests(SqliteApiFixture fixture)
     }
 
     [Fact]
+    public async Task The_document_reads_and_validates_as_OpenAPI_without_errors()
+    {
+        using var anonymous = _factory.CreateClient();
+        var text = await anonymous.GetStringAsync("/openapi/v1.json");
+
+        var read = Microsoft.OpenApi.OpenApiDocument.Parse(text, "json");
+
+        Assert.Empty(read.Diagnostic!.Errors);
+        Assert.Empty(Microsoft.OpenApi.OpenApiElementExtensions.Validate(read.Document!, Microsoft.OpenApi.ValidationRuleSet.GetDefaultRuleSet()));
+    }
+
+    [Fact]
     public async Task Every_mapped_endpoint_is_documented_and_every_documented_operation_is_mapped()
     {
         var document = await OpenApiDocument.LoadAsync(_factory);
