@@ -12,6 +12,7 @@ builder.UseOrleans(silo =>
     silo.UseCredentialsClustering(topology, builder.Configuration);
     silo.AddCredentialsStorage(topology.Backend!);
 });
+builder.AddCredentialsTelemetry("credentials-silo", jsonLogs: topology.InCluster);
 builder.Services.AddSiloHealthChecks();
 
 var app = builder.Build();

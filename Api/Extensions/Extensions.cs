@@ -25,6 +25,7 @@ public static class Extensions
 
         // Orleans, StorageSettings and ClusteringSettings are read and validated once, here.
         var topology = builder.AddOrleans();
+        builder.AddApiTelemetry(topology);
         services.AddOptions<ImageLimits>().Bind(configuration.GetSection("Images")).ValidateDataAnnotations()
             .Validate(l => l.MaxFileBytes > 0 && l.MaxPixels > 0 && l.MaxSide > 0 && l.InspectionTimeout > TimeSpan.Zero, "Images limits must be positive.")
             .ValidateOnStart();
@@ -69,6 +70,7 @@ public static class Extensions
     public static void UseCredentialsPipeline(this WebApplication app)
     {
         app.UseMiddleware<RequestIdMiddleware>();
+        app.UseAccessLog();
         // With no proxy listed the middleware would trust every caller, and with no remote address
         // (which it reads as "unknown, so trusted") too: it runs only when it can check one.
         var api = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<ApiOptions>>().Value;
@@ -83,6 +85,7 @@ public static class Extensions
         // A grain is asked only within the client address's budget; a call left without valid
         // credentials is then charged to it.
         app.UseAuthentication();
+        app.UseRequestLogScope();
         app.UseClientAddressRateLimit();
         app.UseRateLimiter();
         app.UseAuthorization();
