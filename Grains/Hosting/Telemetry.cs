@@ -114,18 +114,18 @@ public static class Telemetry
                 $"Logging:Console:FormatterName is '{chosen}'; use one of {string.Join(", ", ConsoleFormats)}.");
         }
         var format = string.IsNullOrWhiteSpace(chosen) ? jsonByDefault ? ConsoleFormatterNames.Json : ConsoleFormatterNames.Simple : chosen;
-        builder.Logging.AddConsole(options => options.FormatterName = format);
-        builder.Logging.AddJsonConsole(options =>
+        builder.Services.Configure<JsonConsoleFormatterOptions>(options =>
         {
             options.IncludeScopes = true;
             options.UseUtcTimestamp = true;
             options.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
         });
-        builder.Logging.AddSimpleConsole(options =>
+        builder.Services.Configure<SimpleConsoleFormatterOptions>(options =>
         {
             options.IncludeScopes = true;
             options.SingleLine = true;
         });
+        builder.Logging.AddConsole(options => options.FormatterName = format);
     }
 }
 
