@@ -38,19 +38,14 @@ public sealed class ClusterTraceTests : IAsyncDisposable
         }
         var org = await admin.CreatePlatformAsync();
 
-        var traceId = ActivityTraceId.CreateRandom().ToHexString();
-        var request = new HttpRequestMessage(HttpMethod.Post, Issuers(org)) { Content = JsonBody("""{"name":"Across"}""") };
-        request.Headers.Add("traceparent", $"00-{traceId}-{ActivitySpanId.CreateRandom().ToHexString()}-01");
-        Assert.Equal(HttpStatusCode.OK, (await admin.SendAsync(request)).StatusCode);
-
-        OtlpReceiver.Span[] Trace(OtlpReceiver r) => r.Spans.Where(s => s.TraceId == traceId).ToArray();
+        var traceId = await TelemetryTests.CreateIssuerInATraceAsync(admin, org);
         await receiver.WaitUntilAsync(r =>
-            Trace(r).Any(s => s.Scope == "Microsoft.AspNetCore")
-            && Trace(r).Any(s => s.Name == "chunk commit")
-            && Trace(r).Any(s => s.Scope == "Npgsql" && s.Service.StartsWith("silo-", StringComparison.Ordinal)),
+            r.Trace(traceId).Any(s => s.Scope == "Microsoft.AspNetCore")
+            && r.Trace(traceId).Any(s => s.Name == "chunk commit")
+            && r.Trace(traceId).Any(s => s.Scope == "Npgsql" && s.Service.StartsWith("silo-", StringComparison.Ordinal)),
             Deadline, "spans of the request from both processes");
 
-        var spans = Trace(receiver);
+        var spans = receiver.Trace(traceId);
         var names = string.Join(", ", spans.Select(s => $"{s.Service}/{s.Scope}:{s.Name}"));
         Assert.Equal("api-" + suffix, Assert.Single(spans, s => s.Scope == "Microsoft.AspNetCore").Service);
         Assert.Equal("silo-" + suffix, spans.First(s => s.Name == "chunk commit").Service);

@@ -65,50 +65,48 @@ public sealed class OtlpReceiver : IAsyncDisposable
         context.Response.ContentType = "application/x-protobuf";
     }
 
-    // ExportTraceServiceRequest: 1 ResourceSpans { 1 Resource, 2 ScopeSpans { 1 Scope, 2 Span } }.
+    /// <summary>The spans of one trace received so far.</summary>
+    public Span[] Trace(string traceId) => _spans.Where(s => s.TraceId == traceId).ToArray();
+
+    // Span: 1 trace_id, 2 span_id, 4 parent_span_id, 5 name, 9 attributes.
     private void ReadTraces(ReadOnlyMemory<byte> request)
     {
-        foreach (var resourceSpans in All(request, 1))
+        foreach (var (service, scope, span) in Items(request))
         {
-            var service = ServiceOf(resourceSpans);
-            foreach (var scopeSpans in All(resourceSpans, 2))
+            var fields = Fields(span).ToList();
+            string Bytes(int n) => fields.FirstOrDefault(f => f.Number == n && f.WireType == 2).Hex;
+            _spans.Enqueue(new Span(service, scope, fields.First(f => f.Number == 5).Text, Bytes(1), Bytes(2), Bytes(4), Attributes(span, 9)));
+        }
+    }
+
+    // Metric: 1 name, 5 gauge / 7 sum { 1 NumberDataPoint { 7 attributes, 4 as_double, 6 as_int } }, 9 histogram { 1 points { 9 attributes } }.
+    private void ReadMetrics(ReadOnlyMemory<byte> request)
+    {
+        foreach (var (service, scope, metric) in Items(request))
+        {
+            var name = System.Text.Encoding.UTF8.GetString(One(metric, 1).Span);
+            foreach (var (kind, attributesField) in new[] { (5, 7), (7, 7), (9, 9) })
             {
-                var scope = ScopeName(scopeSpans);
-                foreach (var span in All(scopeSpans, 2))
+                foreach (var point in All(One(metric, kind), 1))
                 {
-                    var fields = Fields(span).ToList();
-                    string Bytes(int n) => fields.FirstOrDefault(f => f.Number == n && f.WireType == 2).Hex ?? "";
-                    _spans.Enqueue(new Span(service, scope,
-                        fields.First(f => f.Number == 5).Text, Bytes(1), Bytes(2), Bytes(4), Attributes(span, 9)));
+                    var value = Fields(point).Where(f => f.Number is 4 or 6 && kind != 9)
+                        .Select(f => f.Number == 4 ? f.Double : (long)f.Value).Cast<double?>().FirstOrDefault();
+                    _points.Enqueue(new Point(service, scope, name, Attributes(point, attributesField), value));
                 }
             }
         }
     }
 
-    // ExportMetricsServiceRequest: 1 ResourceMetrics { 1 Resource, 2 ScopeMetrics { 1 Scope, 2 Metric } };
-    // Metric: 1 name, 5 gauge / 7 sum { 1 NumberDataPoint { 7 attributes, 4 as_double, 6 as_int } }, 9 histogram { 1 points { 9 attributes } }.
-    private void ReadMetrics(ReadOnlyMemory<byte> request)
+    // Export{Trace,Metrics}ServiceRequest: 1 Resource{Spans,Metrics} { 1 Resource, 2 Scope{Spans,Metrics} { 1 Scope, 2 item } }.
+    private static IEnumerable<(string Service, string Scope, ReadOnlyMemory<byte> Item)> Items(ReadOnlyMemory<byte> request)
     {
-        foreach (var resourceMetrics in All(request, 1))
+        foreach (var resourceGroup in All(request, 1))
         {
-            var service = ServiceOf(resourceMetrics);
-            foreach (var scopeMetrics in All(resourceMetrics, 2))
+            var service = ServiceOf(resourceGroup);
+            foreach (var scopeGroup in All(resourceGroup, 2))
             {
-                var scope = ScopeName(scopeMetrics);
-                foreach (var metric in All(scopeMetrics, 2))
-                {
-                    var name = One(metric, 1);
-                    var metricName = System.Text.Encoding.UTF8.GetString(name.Span);
-                    foreach (var (kind, attributesField) in new[] { (5, 7), (7, 7), (9, 9) })
-                    {
-                        foreach (var point in All(One(metric, kind), 1))
-                        {
-                            var value = Fields(point).Where(f => f.Number is 4 or 6 && kind != 9)
-                                .Select(f => f.Number == 4 ? f.Double : (long)f.Value).Cast<double?>().FirstOrDefault();
-                            _points.Enqueue(new Point(service, scope, metricName, Attributes(point, attributesField), value));
-                        }
-                    }
-                }
+                var scope = ScopeName(scopeGroup);
+                foreach (var item in All(scopeGroup, 2)) yield return (service, scope, item);
             }
         }
     }

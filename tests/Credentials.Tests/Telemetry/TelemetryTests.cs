@@ -28,6 +28,16 @@ public sealed class TelemetryTests
         return factory;
     }
 
+    /// <summary>POSTs an issuer as a client in a trace of its own would (<c>traceparent</c>, sampled); returns the trace id.</summary>
+    public static async Task<string> CreateIssuerInATraceAsync(HttpClient client, string org)
+    {
+        var traceId = ActivityTraceId.CreateRandom().ToHexString();
+        var request = new HttpRequestMessage(HttpMethod.Post, Issuers(org)) { Content = JsonBody("""{"name":"Traced"}""") };
+        request.Headers.Add("traceparent", $"00-{traceId}-{ActivitySpanId.CreateRandom().ToHexString()}-01");
+        Assert.Equal(HttpStatusCode.OK, (await client.SendAsync(request)).StatusCode);
+        return traceId;
+    }
+
     [Theory]
     [InlineData(Backend.Sqlite)]
     [InlineData(Backend.PostgreSql)]
@@ -39,19 +49,14 @@ public sealed class TelemetryTests
         var admin = factory.AdminClient();
         var org = await admin.CreatePlatformAsync();
 
-        var traceId = ActivityTraceId.CreateRandom().ToHexString();
-        var request = new HttpRequestMessage(HttpMethod.Post, Issuers(org)) { Content = JsonBody("""{"name":"Traced"}""") };
-        request.Headers.Add("traceparent", $"00-{traceId}-{ActivitySpanId.CreateRandom().ToHexString()}-01");
-        Assert.Equal(HttpStatusCode.OK, (await admin.SendAsync(request)).StatusCode);
-
-        OtlpReceiver.Span[] Trace(OtlpReceiver r) => r.Spans.Where(s => s.TraceId == traceId).ToArray();
+        var traceId = await CreateIssuerInATraceAsync(admin, org);
         await receiver.WaitUntilAsync(r =>
-            Trace(r).Any(s => s.Scope == "Microsoft.AspNetCore")
-            && Trace(r).Any(s => s.Name == "chunk commit")
-            && (backend != Backend.PostgreSql || Trace(r).Any(s => s.Scope == "Npgsql")),
+            r.Trace(traceId).Any(s => s.Scope == "Microsoft.AspNetCore")
+            && r.Trace(traceId).Any(s => s.Name == "chunk commit")
+            && (backend != Backend.PostgreSql || r.Trace(traceId).Any(s => s.Scope == "Npgsql")),
             Deadline, "the request's server, grain and storage spans");
 
-        var spans = Trace(receiver);
+        var spans = receiver.Trace(traceId);
         var names = string.Join(", ", spans.Select(s => $"{s.Scope}:{s.Name}"));
         Assert.All(spans, s => Assert.Equal(service, s.Service));
         var server = Assert.Single(spans, s => s.Scope == "Microsoft.AspNetCore");
