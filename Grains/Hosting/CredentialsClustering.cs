@@ -57,7 +57,7 @@ public static class CredentialsClustering
             silo.Configure<SiloOptions>(options => options.SiloName = name);
         }
         // Trace context rides on grain calls only when traces are exported (Telemetry).
-        if (Telemetry.Exports(configuration)) silo.AddActivityPropagation();
+        if (Telemetry.ExportsTraces(configuration)) silo.AddActivityPropagation();
         return silo.UseCredentialsTls(configuration);
     }
 
@@ -97,7 +97,7 @@ public static class CredentialsClustering
         {
             client.UseLocalhostClustering(settings.GatewayPort, settings.ServiceId, settings.ClusterId);
         }
-        if (Telemetry.Exports(configuration)) client.AddActivityPropagation();
+        if (Telemetry.ExportsTraces(configuration)) client.AddActivityPropagation();
         return client.UseCredentialsTls(configuration);
     }
 

@@ -38,12 +38,16 @@ public static class Telemetry
     public const string ProjectMeters = "Credentials.Orleans.*";
 
     public const string OtlpEndpoint = "OTEL_EXPORTER_OTLP_ENDPOINT";
-    private static readonly string[] EndpointKeys = [OtlpEndpoint, "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT"];
     private static readonly string[] ConsoleFormats = [ConsoleFormatterNames.Simple, ConsoleFormatterNames.Json, ConsoleFormatterNames.Systemd];
 
-    /// <summary>True when an OTLP endpoint is configured (for any signal).</summary>
-    public static bool Exports(IConfiguration configuration) =>
-        EndpointKeys.Any(key => !string.IsNullOrWhiteSpace(configuration[key]));
+    /// <summary>True when traces go to a collector: <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> or its traces-only variant is set.</summary>
+    public static bool ExportsTraces(IConfiguration configuration) => HasEndpoint(configuration, "TRACES");
+
+    /// <summary>True when metrics go to a collector: <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> or its metrics-only variant is set.</summary>
+    public static bool ExportsMetrics(IConfiguration configuration) => HasEndpoint(configuration, "METRICS");
+
+    private static bool HasEndpoint(IConfiguration configuration, string signal) =>
+        !string.IsNullOrWhiteSpace(configuration[OtlpEndpoint]) || !string.IsNullOrWhiteSpace(configuration[$"OTEL_EXPORTER_OTLP_{signal}_ENDPOINT"]);
 
     /// <summary>
     /// Logs, traces and metrics of a host. <paramref name="serviceName"/> is the default
@@ -59,15 +63,16 @@ public static class Telemetry
         builder.Services.AddSingleton(new OrgTags(settings.MaxOrgTags));
         AddConsoleLogs(builder, jsonLogs);
 
-        var otlp = Exports(configuration);
-        if (!otlp && settings.PrometheusPort == 0) return settings;
+        var traced = ExportsTraces(configuration);
+        var measured = ExportsMetrics(configuration);
+        if (!traced && !measured && settings.PrometheusPort == 0) return settings;
 
         var otel = builder.Services.AddOpenTelemetry().ConfigureResource(resource =>
         {
             // Unset, the SDK would report "unknown_service"; set, OTEL_SERVICE_NAME is read by the SDK itself.
             if (string.IsNullOrWhiteSpace(configuration["OTEL_SERVICE_NAME"])) resource.AddService(serviceName);
         });
-        if (otlp)
+        if (traced)
         {
             otel.WithTracing(tracing =>
             {
@@ -78,6 +83,7 @@ public static class Telemetry
                 tracing.AddOtlpExporter();
             });
         }
+        if (!measured && settings.PrometheusPort == 0) return settings;
         otel.WithMetrics(meters =>
         {
             meters.AddMeter("Microsoft.Orleans", ProjectMeters)
@@ -87,7 +93,7 @@ public static class Telemetry
                 // figures come only from the bounded credentials.org.* counters.
                 .AddView("credentials.storage.*", new MetricStreamConfiguration { TagKeys = [] });
             metrics?.Invoke(meters);
-            if (otlp) meters.AddOtlpExporter();
+            if (measured) meters.AddOtlpExporter();
             if (settings.PrometheusPort > 0)
             {
                 meters.AddPrometheusHttpListener(options =>

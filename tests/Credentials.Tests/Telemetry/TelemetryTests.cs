@@ -120,6 +120,21 @@ public sealed class TelemetryTests
         Assert.DoesNotContain(factory.Services.GetServices<IIncomingGrainCallFilter>(), f => f.GetType().Name.StartsWith("ActivityPropagation", StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData(null, false, false)]
+    [InlineData("OTEL_EXPORTER_OTLP_ENDPOINT", true, true)]
+    [InlineData("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", true, false)]
+    [InlineData("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", false, true)]
+    public void Each_signal_is_on_only_when_an_endpoint_names_it(string? key, bool traces, bool metrics)
+    {
+        var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new Microsoft.Extensions.Hosting.HostApplicationBuilderSettings { DisableDefaults = true });
+        if (key is not null) builder.Configuration[key] = "http://127.0.0.1:1";
+        builder.AddCredentialsTelemetry("test", jsonLogs: false);
+        using var host = builder.Build();
+        Assert.Equal(traces, host.Services.GetService<TracerProvider>() is not null);
+        Assert.Equal(metrics, host.Services.GetService<MeterProvider>() is not null);
+    }
+
     [Fact]
     public async Task A_Prometheus_port_serves_the_metrics_in_text_format()
     {
