@@ -14,6 +14,7 @@ builder.UseOrleans(silo =>
     silo.AddCredentialsStorage(topology);
     silo.AddCredentialsDashboard(builder.Configuration);
 });
+builder.AddCredentialsTelemetry("credentials-silo", jsonLogs: topology.InCluster);
 builder.Services.AddSiloHealthChecks();
 
 var app = builder.Build();

@@ -26,6 +26,7 @@ public static class Extensions
 
         // Orleans, StorageSettings and ClusteringSettings are read and validated once, here.
         var topology = builder.AddOrleans();
+        builder.AddApiTelemetry(topology);
         services.AddOptions<ImageLimits>().Bind(configuration.GetSection("Images")).ValidateDataAnnotations().ValidateOnStart();
         // The silo registers the same store when co-hosted; an API node in client mode needs its own.
         services.TryAddSingleton<IBlobStore>(sp => BlobStores.For(
@@ -101,6 +102,7 @@ public static class Extensions
     public static void UseCredentialsPipeline(this WebApplication app)
     {
         app.UseMiddleware<RequestIdMiddleware>();
+        app.UseAccessLog();
         // With no proxy listed the middleware would trust every caller, and with no remote address
         // (which it reads as "unknown, so trusted") too: it runs only when it can check one.
         var api = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<ApiOptions>>().Value;
@@ -115,6 +117,7 @@ public static class Extensions
         // A grain is asked only within the client address's budget; a call left without valid
         // credentials is then charged to it.
         app.UseAuthentication();
+        app.UseRequestLogScope();
         app.UseClientAddressRateLimit();
         app.UseRateLimiter();
         app.UseAuthorization();

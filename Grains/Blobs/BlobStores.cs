@@ -15,12 +15,12 @@ public static class BlobStores
     /// scoped to the Orleans service id, as grain state is, so services sharing a database or a data
     /// folder never see (or delete) each other's bytes.
     /// </summary>
-    public static IBlobStore For(StorageBackend backend, string serviceId) => backend switch
+    public static IBlobStore For(StorageBackend backend, string serviceId) => new TracedBlobStore(backend switch
     {
         PostgreSqlStorage postgres => new PostgreSqlBlobStore(postgres.BlobConnectionString, serviceId),
         SqliteStorage { DataDirectory: { } directory } => new FileBlobStore(Path.Combine(directory, "blobs", SafeSegment(serviceId))),
         _ => throw new NotSupportedException($"No blob store for {backend.Name}."),
-    };
+    });
 
     /// <summary>A service id as one folder name: anything but letters, digits, '-', '_' and '.' becomes '_'.</summary>
     private static string SafeSegment(string value)

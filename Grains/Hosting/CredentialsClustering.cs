@@ -56,6 +56,8 @@ public static class CredentialsClustering
         {
             silo.Configure<SiloOptions>(options => options.SiloName = name);
         }
+        // Trace context rides on grain calls only when traces are exported (Telemetry).
+        if (Telemetry.ExportsTraces(configuration)) silo.AddActivityPropagation();
         return silo.UseCredentialsTls(configuration);
     }
 
@@ -95,6 +97,7 @@ public static class CredentialsClustering
         {
             client.UseLocalhostClustering(settings.GatewayPort, settings.ServiceId, settings.ClusterId);
         }
+        if (Telemetry.ExportsTraces(configuration)) client.AddActivityPropagation();
         return client.UseCredentialsTls(configuration);
     }
 

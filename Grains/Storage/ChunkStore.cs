@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using Credentials.Grains.Hosting;
 using Orleans.Storage;
 
 namespace Credentials.Grains.Storage;
@@ -29,18 +30,24 @@ public sealed class ChunkStore(IGrainStorage storage, IChunkListing listing, Sem
     public async Task<(T? State, string? ETag)> ReadAsync<T>(string key)
     {
         var state = new GrainState<T>();
+        using var span = Telemetry.StartStorage("chunk read", key);
         await Task.Run(() => storage.ReadStateAsync(StateName, GrainId.Create(ChunkGrainType, key), state));
         return state.RecordExists ? (state.State, state.ETag) : (default, null);
     }
 
     /// <summary>The keys of every row stored under <paramref name="prefix"/>, in no particular order.</summary>
-    public Task<IReadOnlyList<string>> ListAsync(string prefix) => Task.Run(() => listing.ListKeysAsync(prefix));
+    public async Task<IReadOnlyList<string>> ListAsync(string prefix)
+    {
+        using var span = Telemetry.StartStorage("chunk list", prefix);
+        return await Task.Run(() => listing.ListKeysAsync(prefix));
+    }
 
     /// <summary>Writes <paramref name="value"/> if the row still has <paramref name="etag"/>; returns the new etag.</summary>
     public async Task<string?> WriteAsync<T>(string key, T value, string? etag)
     {
         var state = new GrainState<T>(value, etag) { RecordExists = etag is not null };
         var org = OrgOf(key);
+        using var span = Telemetry.StartStorage("chunk commit", key);
         await Task.Run(async () =>
         {
             // The provider calls the serializer inside this call; the org flows to it for the byte count.
