@@ -43,14 +43,22 @@ namespace Credentials.Bench
     {
         public static readonly string[] AllScenarios = ["ceiling", "read-list", "read-search", "image-search", "write-create", "write-create-20", "svg-inspection"];
 
-        /// <summary>Run only when named: the connection-budget and fault scenarios (bench/cluster-faults.sh, bench/faults.sh).</summary>
-        public static readonly string[] ExtraScenarios = ["upload", "media-get", "fault-writes"];
+        /// <summary>
+        /// Run only when named: the connection-budget and fault scenarios (bench/cluster-faults.sh,
+        /// bench/faults.sh), and activation (an in-process silo over storage; no service needed).
+        /// </summary>
+        public static readonly string[] ExtraScenarios = ["upload", "media-get", "fault-writes", "activation"];
 
         /// <summary>An org holds at most 250,000 issuers (OrgGrain.MaxIssuersPerOrg); stay below it.</summary>
         private const long MaxWritesPerOrg = 240_000;
 
         public static async Task RunAsync(BenchOptions o)
         {
+            if (o.Scenarios.Remove("activation"))
+            {
+                await ActivationBench.RunAsync(o);
+                if (o.Scenarios.Count == 0) return;
+            }
             using var setupHttp = LoadRunner.NewClient(64);
             var service = new ServiceClient(o.Url, o.Token, setupHttp);
             var warmup = TimeSpan.FromSeconds(o.WarmupSeconds);
@@ -382,6 +390,8 @@ namespace Credentials.Bench
         public HashSet<string> Scenarios { get; private set; } = [.. Bench.AllScenarios];
         public string OutputPath { get; private set; } = "bench-results.md";
         public string Label { get; private set; } = "service";
+        public int ActivationItems { get; private set; } = 100_000;
+        public string? ActivationPostgres { get; private set; }
         public bool Help { get; private set; }
 
         public const string Usage = """
@@ -409,6 +419,8 @@ namespace Credentials.Bench
               --max-requests N     request budget per scenario, warm-up included (default 5000000)
               --seed-timeout SECS  deadline for filling one org, issuers or images (default 180)
               --label TEXT         backend label in the table (default "service")
+              --activation-items N   issuers and images per org in the activation scenario (default 100000)
+              --activation-postgres CONN  activation on this PostgreSQL (default: a SQLite file in /tmp)
               --out FILE           Markdown file the table rows are appended to (default bench-results.md)
             """;
 
@@ -438,6 +450,8 @@ namespace Credentials.Bench
                     case "--max-requests": o.MaxRequests = (long)Number(arg, Value(), 1, 100_000_000); break;
                     case "--seed-timeout": o.SeedTimeoutSeconds = Number(arg, Value(), 1, 3600); break;
                     case "--label": o.Label = Value().Replace('|', '/'); break;
+                    case "--activation-items": o.ActivationItems = (int)Number(arg, Value(), 1000, 250_000); break;
+                    case "--activation-postgres": o.ActivationPostgres = Value(); break;
                     case "--out": o.OutputPath = Value(); break;
                     case "--scenarios":
                         var list = Value().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
@@ -448,7 +462,7 @@ namespace Credentials.Bench
                     default: throw new ArgumentException($"unknown option {arg}.");
                 }
             }
-            if (!o.Help && o.Token.Length == 0) throw new ArgumentException("no token: pass --token or set CREDENTIALS_ADMIN_TOKEN.");
+            if (!o.Help && o.Token.Length == 0 && o.Scenarios.Any(s => s != "activation")) throw new ArgumentException("no token: pass --token or set CREDENTIALS_ADMIN_TOKEN.");
             return o;
         }
 
