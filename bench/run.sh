@@ -16,7 +16,8 @@
 #   --scenarios LIST    default: ceiling,read-list,read-search,image-search,write-create,write-create-20,svg-inspection
 #                       (the ceiling runs only with the first backend; image-search gives three rows:
 #                       image-upload, image-search-rare, image-search-common); also upload, media-get,
-#                       fault-writes (see bench/README.md). With --start-postgres, the bench's
+#                       fault-writes, activation (cold orgs of 100k issuers/images in an in-process
+#                       silo over the same backend; see bench/README.md). With --start-postgres, the bench's
 #                       environment has BENCH_PG_RESTART: `bash "$BENCH_PG_RESTART" fast|immediate`
 #                       restarts that server (bench/faults.sh passes it as --fault-command)
 #   --out FILE          results file (default bench/results/<UTC timestamp>.md)
@@ -265,7 +266,11 @@ run_backend() {
     log "[$backend] ready; running: $scenarios"
 
     local rc=0
-    CREDENTIALS_ADMIN_TOKEN="$token" dotnet run --no-build -c Release --project "$BENCH_DIR/Credentials.Bench" -- \
+    # activation hosts its own silo; on PostgreSQL it uses the same server under its own service id
+    # (the connection string goes through the environment, as the token does).
+    local activation_env=()
+    [[ "$backend" == postgres ]] && activation_env=("BENCH_ACTIVATION_POSTGRES=$POSTGRES_CONN")
+    env "${activation_env[@]}" CREDENTIALS_ADMIN_TOKEN="$token" dotnet run --no-build -c Release --project "$BENCH_DIR/Credentials.Bench" -- \
         --url "http://127.0.0.1:$http_port" --label "$backend" --out "$OUT" \
         --duration "$DURATION" --warmup "$WARMUP" --concurrency "$CONCURRENCY" --scenarios "$scenarios" \
         "${EXTRA[@]}" || rc=$?

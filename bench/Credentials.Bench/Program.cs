@@ -391,7 +391,7 @@ namespace Credentials.Bench
         public string OutputPath { get; private set; } = "bench-results.md";
         public string Label { get; private set; } = "service";
         public int ActivationItems { get; private set; } = 100_000;
-        public string? ActivationPostgres { get; private set; }
+        public string? ActivationPostgres { get; private set; } = Environment.GetEnvironmentVariable("BENCH_ACTIVATION_POSTGRES");
         public bool Help { get; private set; }
 
         public const string Usage = """
@@ -420,7 +420,8 @@ namespace Credentials.Bench
               --seed-timeout SECS  deadline for filling one org, issuers or images (default 180)
               --label TEXT         backend label in the table (default "service")
               --activation-items N   issuers and images per org in the activation scenario (default 100000)
-              --activation-postgres CONN  activation on this PostgreSQL (default: a SQLite file in /tmp)
+              --activation-postgres CONN  activation on this PostgreSQL (default: env BENCH_ACTIVATION_POSTGRES,
+                                   else a SQLite file in /tmp)
               --out FILE           Markdown file the table rows are appended to (default bench-results.md)
             """;
 
