@@ -6,6 +6,7 @@ using Credentials.Grains.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Orleans.Configuration;
 
 namespace Credentials.Bench;
 
@@ -138,6 +139,8 @@ public static class ActivationBench
             {
                 silo.UseLocalhostClustering(siloPort: FreePort(), gatewayPort: FreePort(), serviceId: serviceId, clusterId: serviceId);
                 silo.AddCredentialsStorage(backend);
+                // A loaded machine can take longer than the default 30 s to activate a big org.
+                silo.Configure<SiloMessagingOptions>(options => options.ResponseTimeout = TimeSpan.FromMinutes(5));
             });
             var host = builder.Build();
             await host.StartAsync();
