@@ -17,7 +17,8 @@
 #                       (ramp starts fresh service processes of its own from the same build: bench/README.md)
 #                       (the ceiling runs only with the first backend; image-search gives three rows:
 #                       image-upload, image-search-rare, image-search-common); also upload, media-get,
-#                       fault-writes (see bench/README.md). With --start-postgres, the bench's
+#                       fault-writes, activation (cold orgs of 100k issuers/images in an in-process
+#                       silo over the same backend; see bench/README.md). With --start-postgres, the bench's
 #                       environment has BENCH_PG_RESTART: `bash "$BENCH_PG_RESTART" fast|immediate`
 #                       restarts that server (bench/faults.sh passes it as --fault-command)
 #   --out FILE          results file (default bench/results/<UTC timestamp>.md)
@@ -267,10 +268,11 @@ run_backend() {
     log "[$backend] ready; running: $scenarios"
 
     local rc=0
-    # ramp: the bench starts its own fresh processes of this build (same backend: the connection string is inherited).
-    local ramp_env=()
-    [[ "$backend" == postgres ]] && ramp_env+=("ConnectionStrings__PostgreSql=$POSTGRES_CONN")
-    env "${ramp_env[@]}" CREDENTIALS_ADMIN_TOKEN="$token" dotnet run --no-build -c Release --project "$BENCH_DIR/Credentials.Bench" -- \
+    # ramp starts fresh processes of this build; activation hosts its own silo (on PostgreSQL the same
+    # server under its own service id). Connection strings go through the environment, as the token does.
+    local bench_env=()
+    [[ "$backend" == postgres ]] && bench_env+=("ConnectionStrings__PostgreSql=$POSTGRES_CONN" "BENCH_ACTIVATION_POSTGRES=$POSTGRES_CONN")
+    env "${bench_env[@]}" CREDENTIALS_ADMIN_TOKEN="$token" dotnet run --no-build -c Release --project "$BENCH_DIR/Credentials.Bench" -- \
         --url "http://127.0.0.1:$http_port" --label "$backend" --out "$OUT" \
         --duration "$DURATION" --warmup "$WARMUP" --concurrency "$CONCURRENCY" --scenarios "$scenarios" \
         --api-dll "$API_DLL" "${EXTRA[@]}" || rc=$?

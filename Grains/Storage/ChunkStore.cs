@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using System.Globalization;
 using Credentials.Grains.Hosting;
 using Orleans.Storage;
 
@@ -42,6 +43,20 @@ public sealed class ChunkStore(IGrainStorage storage, IChunkListing listing, Sem
         return await Task.Run(() => listing.ListKeysAsync(prefix));
     }
 
+    /// <summary>
+    /// Every row stored under <paramref name="prefix"/>, decoded, in no particular order: one query
+    /// whatever the number of rows. A row without a payload comes back with a null value.
+    /// </summary>
+    public async Task<List<StoredRow<T>>> ReadAllAsync<T>(string prefix) where T : class
+    {
+        using var span = Telemetry.StartStorage("chunk read all", prefix);
+        return await Task.Run(() => listing.ReadRowsAsync(prefix, static (key, version, payload, hasPayload) => new StoredRow<T>(
+            key,
+            hasPayload ? StorageJsonSerializer.Deserialize<T>(payload) : null,
+            version.ToString(CultureInfo.InvariantCulture),
+            payload.Length)));
+    }
+
     /// <summary>Writes <paramref name="value"/> if the row still has <paramref name="etag"/>; returns the new etag.</summary>
     public async Task<string?> WriteAsync<T>(string key, T value, string? etag)
     {
@@ -66,6 +81,28 @@ public sealed class ChunkStore(IGrainStorage storage, IChunkListing listing, Sem
         return state.ETag;
     }
 
+    /// <summary>Deletes the row if it still has <paramref name="etag"/> (the provider's clear, which our query makes a delete).</summary>
+    public async Task DeleteAsync(string key, string etag)
+    {
+        var state = new GrainState<object?>(null, etag) { RecordExists = true };
+        await Task.Run(async () =>
+        {
+            if (writeGate is not null) await writeGate.WaitAsync();
+            try
+            {
+                await storage.ClearStateAsync(StateName, GrainId.Create(ChunkGrainType, key), state);
+            }
+            finally
+            {
+                writeGate?.Release();
+            }
+        });
+        RowsDeleted.Add(1, new KeyValuePair<string, object?>("org", OrgOf(key)));
+    }
+
+    /// <summary>Rows deleted: chunks emptied by compaction.</summary>
+    public static readonly Counter<long> RowsDeleted = Meter.CreateCounter<long>("credentials.storage.rows_deleted");
+
     internal static readonly AsyncLocal<string?> WritingOrg = new();
 
     internal static string OrgOf(string key)
@@ -75,11 +112,21 @@ public sealed class ChunkStore(IGrainStorage storage, IChunkListing listing, Sem
     }
 }
 
+/// <summary>A row as read in bulk: its key, its decoded value (null when it holds none), its etag and payload size.</summary>
+public sealed record StoredRow<T>(string Key, T? Value, string ETag, int PayloadBytes) where T : class;
+
+/// <summary>Turns one row into a value while its payload is still in the reader's buffer (no copy is kept).</summary>
+public delegate TRow ChunkRowDecoder<out TRow>(string key, int version, ReadOnlySpan<byte> payload, bool hasPayload);
+
 /// <summary>
-/// Lists the chunk rows that exist under a key prefix. The grain storage provider reads rows by
-/// key only; a collection needs every row, including any stranded behind a gap.
+/// Lists and reads the chunk rows that exist under a key prefix. The grain storage provider reads
+/// rows by key only, one round trip each; a collection needs every row, including any stranded
+/// behind a gap, and an activation needs them all at once.
 /// </summary>
 public interface IChunkListing
 {
     Task<IReadOnlyList<string>> ListKeysAsync(string prefix);
+
+    /// <summary>Every row under <paramref name="prefix"/> with its version and payload, in one query.</summary>
+    Task<List<TRow>> ReadRowsAsync<TRow>(string prefix, ChunkRowDecoder<TRow> decode);
 }

@@ -27,7 +27,10 @@ public sealed class PostgreSqlStorage(string connectionString) : StorageBackend(
         AND grain_key = COALESCE(CAST(@GrainIdExtensionString AS varchar), '')
         """;
 
-    /// <summary>The provider treats "same version back" (or null back for a new row) as a conflict.</summary>
+    /// <summary>
+    /// The provider treats "same version back" (or null back for a new row) as a conflict. Clearing
+    /// deletes the row (compaction empties chunks; a row left with no payload would still be read).
+    /// </summary>
     private static readonly Dictionary<string, string> Queries = new()
     {
         ["WriteToStorageKey"] = """
@@ -48,19 +51,17 @@ public sealed class PostgreSqlStorage(string connectionString) : StorageBackend(
             WHERE {KeyMatch};
             """,
         ["ClearStorageKey"] = $"""
-            WITH cleared AS (
-                UPDATE credentials_grain_state
-                SET payload = NULL, version = version + 1, modified_on = now()
+            WITH deleted AS (
+                DELETE FROM credentials_grain_state
                 WHERE {KeyMatch} AND version = CAST(@GrainStateVersion AS integer)
                 RETURNING version)
-            SELECT COALESCE((SELECT version FROM cleared), CAST(@GrainStateVersion AS integer)) AS "NewGrainStateVersion";
+            SELECT COALESCE((SELECT version + 1 FROM deleted), CAST(@GrainStateVersion AS integer)) AS "NewGrainStateVersion";
             """,
     };
 
-    protected override Task<IReadOnlyList<string>> ListChunkKeysAsync(string serviceId, string prefix) => ReadStringsAsync("""
-        SELECT grain_key FROM credentials_grain_state
-        WHERE service_id = @service AND state_name = @state AND grain_key LIKE @pattern
-        """, ("service", serviceId), ("state", ChunkStore.StateName), ("pattern", LikePrefix(prefix)));
+    protected override (string, (string, object)[]) ChunkPrefixMatch(string serviceId, string prefix) => (
+        "service_id = @service AND state_name = @state AND grain_key LIKE @pattern",
+        [("service", serviceId), ("state", ChunkStore.StateName), ("pattern", LikePrefix(prefix))]);
 
     private static string LikePrefix(string prefix) =>
         prefix.Replace(@"\", @"\\", StringComparison.Ordinal).Replace("%", @"\%", StringComparison.Ordinal).Replace("_", @"\_", StringComparison.Ordinal) + "%";

@@ -62,6 +62,7 @@ public sealed class SqliteStorage(string connectionString) : StorageBackend(conn
     /// <summary>
     /// The second statement reports the new version, or the caller's version unchanged when the
     /// optimistic check failed, which the provider turns into an InconsistentStateException.
+    /// Clearing deletes the row (compaction empties chunks; a row left with no payload would still be read).
     /// </summary>
     private static readonly Dictionary<string, string> Queries = new()
     {
@@ -83,19 +84,16 @@ public sealed class SqliteStorage(string connectionString) : StorageBackend(conn
             WHERE {KeyMatch};
             """,
         ["ClearStorageKey"] = $"""
-            UPDATE credentials_grain_state
-            SET payload = NULL, version = version + 1, modified_on = datetime('now')
+            DELETE FROM credentials_grain_state
             WHERE {KeyMatch} AND version = @GrainStateVersion;
             SELECT CASE WHEN changes() > 0 THEN @GrainStateVersion + 1 ELSE @GrainStateVersion END AS NewGrainStateVersion;
             """,
     };
 
     // Keys compare byte-wise (BINARY collation), so a prefix is a primary-key range.
-    protected override Task<IReadOnlyList<string>> ListChunkKeysAsync(string serviceId, string prefix) => ReadStringsAsync("""
-        SELECT grain_key FROM credentials_grain_state
-        WHERE service_id = @service AND state_name = @state AND grain_n0 = 0 AND grain_n1 = 0
-          AND grain_key >= @low AND grain_key < @high
-        """, ("service", serviceId), ("state", ChunkStore.StateName), ("low", prefix), ("high", prefix[..^1] + (char)(prefix[^1] + 1)));
+    protected override (string, (string, object)[]) ChunkPrefixMatch(string serviceId, string prefix) => (
+        "service_id = @service AND state_name = @state AND grain_n0 = 0 AND grain_n1 = 0 AND grain_key >= @low AND grain_key < @high",
+        [("service", serviceId), ("state", ChunkStore.StateName), ("low", prefix), ("high", prefix[..^1] + (char)(prefix[^1] + 1))]);
 
     public override async Task EnsureSchemaAsync(CancellationToken cancellationToken)
     {

@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Data.Common;
+using System.Globalization;
 
 namespace Credentials.Grains.Storage;
 
@@ -33,12 +35,25 @@ public abstract class StorageBackend(string connectionString)
     /// <summary>The chunk rows of one service (the Orleans service id the storage provider writes under).</summary>
     public IChunkListing ChunkListing(string serviceId) => new Listing(this, serviceId);
 
-    /// <summary>Keys of the service's chunk rows that start with <paramref name="prefix"/>; one indexed range read.</summary>
-    protected abstract Task<IReadOnlyList<string>> ListChunkKeysAsync(string serviceId, string prefix);
+    /// <summary>
+    /// The WHERE clause that matches the service's chunk rows whose key starts with
+    /// <paramref name="prefix"/> as one indexed range, and its parameters.
+    /// </summary>
+    protected abstract (string Where, (string Name, object Value)[] Parameters) ChunkPrefixMatch(string serviceId, string prefix);
 
     private sealed class Listing(StorageBackend backend, string serviceId) : IChunkListing
     {
-        public Task<IReadOnlyList<string>> ListKeysAsync(string prefix) => backend.ListChunkKeysAsync(serviceId, prefix);
+        public Task<IReadOnlyList<string>> ListKeysAsync(string prefix)
+        {
+            var (where, parameters) = backend.ChunkPrefixMatch(serviceId, prefix);
+            return backend.ReadStringsAsync($"SELECT grain_key FROM credentials_grain_state WHERE {where}", parameters);
+        }
+
+        public Task<List<TRow>> ReadRowsAsync<TRow>(string prefix, ChunkRowDecoder<TRow> decode)
+        {
+            var (where, parameters) = backend.ChunkPrefixMatch(serviceId, prefix);
+            return backend.ReadRowsAsync($"SELECT grain_key, version, payload FROM credentials_grain_state WHERE {where}", parameters, decode);
+        }
     }
 
     /// <summary>Runs a query that answers one string column.</summary>
@@ -53,6 +68,49 @@ public abstract class StorageBackend(string connectionString)
         await using var reader = await command.ExecuteReaderAsync();
         while (await reader.ReadAsync()) keys.Add(reader.GetString(0));
         return keys;
+    }
+
+    /// <summary>
+    /// Runs a query answering (key, version, payload) rows and decodes each payload from one pooled
+    /// buffer while the reader is on its row: a chunk's bytes are copied once, never kept.
+    /// </summary>
+    private async Task<List<TRow>> ReadRowsAsync<TRow>(string sql, (string Name, object Value)[] parameters, ChunkRowDecoder<TRow> decode)
+    {
+        await using var connection = CreateConnection();
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        foreach (var (name, value) in parameters) AddParameter(command, name, value);
+        var rows = new List<TRow>();
+        var buffer = ArrayPool<byte>.Shared.Rent(64 * 1024);
+        try
+        {
+            await using var reader = await command.ExecuteReaderAsync();
+            while (await reader.ReadAsync())
+            {
+                var key = reader.GetString(0);
+                var version = Convert.ToInt32(reader.GetValue(1), CultureInfo.InvariantCulture);
+                if (reader.IsDBNull(2))
+                {
+                    rows.Add(decode(key, version, default, false));
+                    continue;
+                }
+                var length = checked((int)reader.GetBytes(2, 0, null, 0, 0));
+                if (length > buffer.Length)
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = ArrayPool<byte>.Shared.Rent(length);
+                }
+                var read = 0;
+                while (read < length) read += (int)reader.GetBytes(2, read, buffer, read, length - read);
+                rows.Add(decode(key, version, buffer.AsSpan(0, length), true));
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+        return rows;
     }
 
     /// <summary>Readiness: the database answers a trivial query.</summary>

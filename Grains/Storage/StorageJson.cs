@@ -18,7 +18,10 @@ public sealed class StorageJsonSerializer : IGrainStorageSerializer
         return new BinaryData(bytes);
     }
 
-    public T Deserialize<T>(BinaryData input) => JsonSerializer.Deserialize(input.ToMemory().Span, TypeInfo<T>())!;
+    public T Deserialize<T>(BinaryData input) => Deserialize<T>(input.ToMemory().Span);
+
+    /// <summary>Decodes a row's payload straight from a buffer (bulk reads hand over their reader's buffer).</summary>
+    public static T Deserialize<T>(ReadOnlySpan<byte> payload) => JsonSerializer.Deserialize(payload, TypeInfo<T>())!;
 
     private static JsonTypeInfo<T> TypeInfo<T>() =>
         (JsonTypeInfo<T>?)StorageJsonContext.Default.GetTypeInfo(typeof(T))

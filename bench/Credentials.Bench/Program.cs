@@ -48,14 +48,22 @@ namespace Credentials.Bench
     {
         public static readonly string[] AllScenarios = ["ceiling", "read-list", "read-search", "image-search", "write-create", "write-create-20", "svg-inspection"];
 
-        /// <summary>Run only when named: the connection-budget and fault scenarios (bench/cluster-faults.sh, bench/faults.sh).</summary>
-        public static readonly string[] ExtraScenarios = ["upload", "media-get", "fault-writes", "ramp"];
+        /// <summary>
+        /// Run only when named: the connection-budget and fault scenarios (bench/cluster-faults.sh,
+        /// bench/faults.sh), and activation (an in-process silo over storage; no service needed).
+        /// </summary>
+        public static readonly string[] ExtraScenarios = ["upload", "media-get", "fault-writes", "ramp", "activation"];
 
         /// <summary>An org holds at most 250,000 issuers (OrgGrain.MaxIssuersPerOrg); stay below it.</summary>
         private const long MaxWritesPerOrg = 240_000;
 
         public static async Task RunAsync(BenchOptions o)
         {
+            if (o.Scenarios.Remove("activation"))
+            {
+                await ActivationBench.RunAsync(o);
+                if (o.Scenarios.Count == 0) return;
+            }
             using var setupHttp = LoadRunner.NewClient(64);
             var service = new ServiceClient(o.Url, o.Token, setupHttp);
             var warmup = TimeSpan.FromSeconds(o.WarmupSeconds);
@@ -419,6 +427,8 @@ namespace Credentials.Bench
         public HashSet<string> Scenarios { get; private set; } = [.. Bench.AllScenarios];
         public string OutputPath { get; private set; } = "bench-results.md";
         public string Label { get; private set; } = "service";
+        public int ActivationItems { get; private set; } = 100_000;
+        public string? ActivationPostgres { get; private set; } = Environment.GetEnvironmentVariable("BENCH_ACTIVATION_POSTGRES");
         public bool Help { get; private set; }
         public string? ApiDll { get; private set; }
         public double RampSeconds { get; private set; } = 10;
@@ -459,6 +469,9 @@ namespace Credentials.Bench
               --ramp-seconds SECS  ramp window after ready (default 10), then --ramp-warm-seconds (5) warm
               --plot-dir DIR       where PNG plots and their CSV go (default: the --out file's directory)
               --label TEXT         backend label in the table (default "service")
+              --activation-items N   issuers and images per org in the activation scenario (default 100000)
+              --activation-postgres CONN  activation on this PostgreSQL (default: env BENCH_ACTIVATION_POSTGRES,
+                                   else a SQLite file in /tmp)
               --out FILE           Markdown file the table rows are appended to (default bench-results.md)
               --ratios             measure nothing: append to --out the postgres/sqlite ratio of every
                                    scenario measured on both (bench/run.sh does, after both backends)
@@ -494,6 +507,8 @@ namespace Credentials.Bench
                     case "--ramp-warm-seconds": o.RampWarmSeconds = Number(arg, Value(), 1, 120); break;
                     case "--plot-dir": o._plotDirectory = Path.GetFullPath(Value()); break;
                     case "--label": o.Label = Value().Replace('|', '/'); break;
+                    case "--activation-items": o.ActivationItems = (int)Number(arg, Value(), 1000, 250_000); break;
+                    case "--activation-postgres": o.ActivationPostgres = Value(); break;
                     case "--out": o.OutputPath = Value(); break;
                     case "--ratios": o.RatiosOnly = true; break;
                     case "--scenarios":
@@ -505,7 +520,7 @@ namespace Credentials.Bench
                     default: throw new ArgumentException($"unknown option {arg}.");
                 }
             }
-            if (!o.Help && !o.RatiosOnly && o.Token.Length == 0) throw new ArgumentException("no token: pass --token or set CREDENTIALS_ADMIN_TOKEN.");
+            if (!o.Help && !o.RatiosOnly && o.Token.Length == 0 && o.Scenarios.Any(s => s != "activation")) throw new ArgumentException("no token: pass --token or set CREDENTIALS_ADMIN_TOKEN.");
             return o;
         }
 

@@ -9,7 +9,7 @@ namespace Credentials.Tests.Infrastructure;
 /// stops every silo and starts a new cluster over the same service id and data: nothing held in
 /// memory survives, only what was committed.
 /// </summary>
-public abstract class ClusterFixture(Backend backend, short silos = 1) : IAsyncLifetime
+public abstract class ClusterFixture(Backend backend, short silos = 1, bool countReads = false) : IAsyncLifetime
 {
     private readonly string _dataDirectory = TestBackends.NewTempDirectory();
     private readonly string _serviceId = TestBackends.NewServiceId();
@@ -36,6 +36,7 @@ public abstract class ClusterFixture(Backend backend, short silos = 1) : IAsyncL
         builder.Options.ConnectionTransport = ConnectionTransportType.TcpSocket;
         builder.Properties["Test:Backend"] = backend.ToString();
         builder.Properties["Test:DataDirectory"] = _dataDirectory;
+        builder.Properties["Test:CountReads"] = countReads.ToString();
         builder.AddSiloBuilderConfigurator<StorageConfigurator>();
         var cluster = builder.Build();
         await cluster.DeployAsync();
@@ -54,7 +55,9 @@ public abstract class ClusterFixture(Backend backend, short silos = 1) : IAsyncL
         {
             var backend = Enum.Parse<Backend>(siloBuilder.Configuration["Test:Backend"]!);
             var directory = siloBuilder.Configuration["Test:DataDirectory"]!;
-            siloBuilder.AddCredentialsStorage(TestBackends.Create(backend, directory));
+            var storage = TestBackends.Create(backend, directory);
+            siloBuilder.AddCredentialsStorage(storage);
+            if (bool.Parse(siloBuilder.Configuration["Test:CountReads"]!)) StorageReads.Count(siloBuilder, storage);
         }
     }
 }
