@@ -92,7 +92,8 @@ public static class PlatformsApi
     /// page arrives in replies of bounded size and is written as each arrives (as the issuer list).
     /// </summary>
     public static async Task<Results<StreamedJson<PlatformList>, ValidationProblem>> ListPlatforms(
-        [FromQuery] string? limit, [FromQuery] string? offset, HttpRequest request, IGrainFactory grains, IOptions<ApiOptions> options)
+        [FromQuery, IntegerQuery(1, Paging.LimitText)] string? limit, [FromQuery, IntegerQuery(0, Paging.OffsetText)] string? offset,
+        HttpRequest request, IGrainFactory grains, IOptions<ApiOptions> options)
     {
         if (!Paging.TryParse(limit, offset, Paging.DefaultLimit, out var paging, out var problem)) return problem;
 
