@@ -36,7 +36,7 @@ public sealed class ClusterFaultTests(LocalClusterFixture cluster, ITestOutputHe
         using var node1 = cluster.Client(1);
         using var node2 = cluster.Client(2);
         var nodes = new[] { node1, node2 };
-        var orgs = await Task.WhenAll(Enumerable.Range(0, 12).Select(i => nodes[i % 2].CreatePlatformAsync()));
+        var orgs = await Task.WhenAll(Enumerable.Range(0, 12).Select(i => nodes[i % 2].CreatePlatformWhenAvailableAsync(TimeSpan.FromSeconds(30))));
         await using var ledger = new WriteLedger([cluster.ApiNode(1), cluster.ApiNode(2)], ApiFactory.AdminToken, orgs, new WriteLedger.Options { Writers = 16 });
         ledger.Start();
         var killedAt = TimeSpan.Zero;

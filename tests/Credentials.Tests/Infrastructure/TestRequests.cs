@@ -19,6 +19,27 @@ public static class TestRequests
         return org;
     }
 
+    /// <summary>
+    /// Set-up for tests of a loaded multi-process cluster: a 503 (the contract's answer to a dependency
+    /// that is briefly unavailable) is retried after its Retry-After until <paramref name="deadline"/>;
+    /// a 409 on a retry means the earlier attempt was stored after all. Anything else fails.
+    /// </summary>
+    public static async Task<string> CreatePlatformWhenAvailableAsync(this HttpClient client, TimeSpan deadline)
+    {
+        var org = NewOrg();
+        var until = DateTime.UtcNow + deadline;
+        for (var attempt = 1; ; attempt++)
+        {
+            using var response = await client.PostAsJsonAsync("/api/platforms/", new { key = org });
+            if (response.StatusCode == System.Net.HttpStatusCode.Created) return org;
+            if (response.StatusCode == System.Net.HttpStatusCode.Conflict && attempt > 1) return org;
+            var body = await response.Content.ReadAsStringAsync();
+            Assert.True(response.StatusCode == System.Net.HttpStatusCode.ServiceUnavailable && DateTime.UtcNow < until,
+                $"platform create: {(int)response.StatusCode} {body}");
+            await Task.Delay(response.Headers.RetryAfter?.Delta ?? TimeSpan.FromSeconds(1));
+        }
+    }
+
     public static Task<HttpResponseMessage> PostJsonAsync(this HttpClient client, string url, string json) =>
         client.PostAsync(url, new StringContent(json, System.Text.Encoding.UTF8, "application/json"));
 
