@@ -32,8 +32,11 @@ public static class HealthApi
         return app;
     }
 
-    public static async Task<Results<ContentHttpResult, ProblemHttpResult>> Ready(ReadinessProbe readiness, HttpContext context)
+    public static async Task<Results<ContentHttpResult, ProblemHttpResult>> Ready(ReadinessProbe readiness, StartupWarmup warmup, HttpContext context)
     {
+        // Not ready before the bounded start-up warm-up has run (ADR 0012); unlike a silent database,
+        // which only degrades readiness (ADR 0006), this keeps the node out of its Service.
+        if (!warmup.IsDone) return Problems.Unavailable(context.Response, "warm-up: Warming up.");
         var report = await readiness.CheckAsync().WaitAsync(context.RequestAborted);
         if (report.Status == HealthStatus.Healthy) return TypedResults.Text("Healthy");
         if (report.Status == HealthStatus.Degraded) return TypedResults.Text("Degraded: " + Describe(report));

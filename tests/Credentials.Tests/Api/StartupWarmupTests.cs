@@ -55,6 +55,19 @@ public sealed class StartupWarmupTests
 
         Assert.NotEqual(HealthStatus.Healthy, verdict.Status);
         Assert.Equal("Warming up.", verdict.Description);
+
+        // And /readyz says no (503), not "Degraded" with a 200 as for a silent database.
+        var context = new Microsoft.AspNetCore.Http.DefaultHttpContext { RequestServices = services };
+        var answer = await Credentials.Api.Apis.HealthApi.Ready(services.GetRequiredService<ReadinessProbe>(), pending, context);
+        var problem = Assert.IsType<Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult>(answer.Result);
+        Assert.Equal(503, problem.StatusCode);
+        Assert.Contains("warm-up", problem.ProblemDetails.Detail);
+
+        // The node's own warm-up, once done, lets it answer 200.
+        var own = services.GetRequiredService<StartupWarmup>();
+        await own.Completion.WaitAsync(TimeSpan.FromSeconds(60));
+        var ready = await Credentials.Api.Apis.HealthApi.Ready(services.GetRequiredService<ReadinessProbe>(), own, new Microsoft.AspNetCore.Http.DefaultHttpContext { RequestServices = services });
+        Assert.IsType<Microsoft.AspNetCore.Http.HttpResults.ContentHttpResult>(ready.Result);
     }
 
     private static async Task WaitReadyAsync(HttpClient client, TimeSpan timeout)
