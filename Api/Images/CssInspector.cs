@@ -225,7 +225,6 @@ public static class CssInspector
                 bad = true;
                 return i;
             }
-            char decoded;
             if (c == '\\')
             {
                 var next = At(css, i + 1);
@@ -235,14 +234,8 @@ public static class CssInspector
                     i += next == '\r' && At(css, i + 2) == '\n' ? 3 : 2;
                     continue;
                 }
-                i = ReadEscape(css, i, out decoded);
             }
-            else
-            {
-                decoded = c;
-                i++;
-            }
-            if (length < prefix.Length) prefix[length++] = decoded;
+            i = TakeChar(css, i, prefix, ref length);
         }
         return i;
     }
@@ -269,23 +262,23 @@ public static class CssInspector
                 bad = true;
                 return i;
             }
-            char decoded;
-            if (c == '\\')
+            if (c == '\\' && !IsEscape(css, i))
             {
-                if (!IsEscape(css, i))
-                {
-                    bad = true;
-                    return i;
-                }
-                i = ReadEscape(css, i, out decoded);
+                bad = true;
+                return i;
             }
-            else
-            {
-                decoded = c;
-                i++;
-            }
-            if (length < prefix.Length) prefix[length++] = decoded;
+            i = TakeChar(css, i, prefix, ref length);
         }
+        return i;
+    }
+
+    /// <summary>One character or escape at <paramref name="i"/>, decoded into <paramref name="prefix"/> while it has room.</summary>
+    private static int TakeChar(ReadOnlySpan<char> css, int i, Span<char> prefix, ref int length)
+    {
+        char decoded;
+        if (css[i] == '\\') i = ReadEscape(css, i, out decoded);
+        else decoded = css[i++];
+        if (length < prefix.Length) prefix[length++] = decoded;
         return i;
     }
 }
