@@ -101,7 +101,7 @@ public sealed class ChunkStore(IGrainStorage storage, IChunkListing listing, Sem
     private async Task<string?[]> WriteBatchAsync(ChunkBatch batch)
     {
         var org = OrgOf(batch.FirstKey);
-        using var span = Telemetry.StartStorage("chunk batch commit", batch.FirstKey);
+        using var span = Telemetry.StartStorage("chunk commit", batch.FirstKey);
         var etags = await Task.Run(async () =>
         {
             WritingOrg.Value = org;
