@@ -44,6 +44,7 @@ public static partial class CredentialsSiloExtensions
             sp.GetRequiredKeyedService<IGrainStorage>(StorageName),
             backend.ChunkListing(sp.GetRequiredService<IOptions<ClusterOptions>>().Value.ServiceId),
             backend.SingleWriter ? new SemaphoreSlim(1, 1) : null));
+        silo.AddCredentialsWebhooks();
         return silo;
     }
 

@@ -33,4 +33,7 @@ public sealed class StorageJsonSerializer : IGrainStorageSerializer
 [JsonSerializable(typeof(Chunk<ImageRecord>))]
 [JsonSerializable(typeof(PlatformRecord))]
 [JsonSerializable(typeof(TokenSet))]
+[JsonSerializable(typeof(Webhooks.WebhookSet))]
+[JsonSerializable(typeof(Webhooks.DeliveryState))]
+[JsonSerializable(typeof(Webhooks.StoredReminder))]
 internal sealed partial class StorageJsonContext : JsonSerializerContext;
