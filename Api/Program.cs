@@ -16,6 +16,7 @@ app.MapPlatformsApi();
 app.MapTokensApi();
 app.MapIssuersApi();
 app.MapImagesApi();
+app.MapEventsApi();
 app.MapMediaApi();
 
 await app.RunAsync();

@@ -81,6 +81,14 @@ public interface IOrgGrain : IGrainWithStringKey
     [Alias("issuers.delete")]
     Task<Outcome<bool>> DeleteIssuer(string entityId);
 
+    /// <summary>
+    /// The org's events (C4) with an id above <paramref name="after"/>, oldest first: at most
+    /// <paramref name="limit"/> (1 to 1000), fewer when they would not fit one bounded reply;
+    /// events past their retention are not shown.
+    /// </summary>
+    [Alias("events.read"), ReadOnly]
+    Task<Outcome<EventPage>> ReadEvents(long after, int limit);
+
     /// <summary>Subscribes <paramref name="url"/> to the org's events (actions, or "*"); the secret is in the answer only.</summary>
     [Alias("webhooks.create")]
     Task<Outcome<CreatedWebhook>> CreateWebhook(string? url, string[]? events);

@@ -34,7 +34,7 @@ public sealed partial class OrgGrain
         _imageNames.Add(image.Id, image.Name);
         _usage.AddRecordBytes(RecordSize.Of(image));
         _blobs.Reference(image, +1);
-        await _commit.CommitAsync();
+        await CommitChangeAsync(EventActions.ImageCreated, EventTarget.Image(image.Id));
         return new Outcome<ImageRecord>(OutcomeStatus.Created, image);
     }
 
@@ -103,7 +103,7 @@ public sealed partial class OrgGrain
         _imageNames.Remove(id, LiveImageNames);
         _usage.AddRecordBytes(-RecordSize.Of(image));
         _blobs.Reference(image, -1);
-        await _commit.CommitAsync();
+        await CommitChangeAsync(EventActions.ImageDeleted, EventTarget.Image(id));
         // Only once the record's removal is durable may its bytes go.
         if (!_blobs.IsReferenced(image.Sha256)) await _blobs.CollectAsync(image.Sha256);
         return new Outcome<bool>(OutcomeStatus.Ok, true);

@@ -89,7 +89,7 @@ public sealed partial class OrgGrain
 
         _issuers.Add(issuer!, _issuers.NextSeq());
         _usage.AddRecordBytes(size);
-        await _commit.CommitAsync();
+        await CommitChangeAsync(EventActions.IssuerCreated, EventTarget.Issuer(issuer!.EntityId));
         return new Outcome<Issuer>(OutcomeStatus.Created, issuer);
     }
 
@@ -108,7 +108,7 @@ public sealed partial class OrgGrain
         if (_usage.Refusal(growth) is { } refusal) return Outcome<Issuer>.QuotaExceeded(refusal);
         _issuers.Replace(entityId, issuer!);
         _usage.AddRecordBytes(growth);
-        await _commit.CommitAsync();
+        await CommitChangeAsync(patch ? EventActions.IssuerPatched : EventActions.IssuerReplaced, EventTarget.Issuer(entityId));
         return new Outcome<Issuer>(OutcomeStatus.Ok, issuer);
     }
 
@@ -118,7 +118,7 @@ public sealed partial class OrgGrain
         if (!_issuers.TryGet(entityId, out var issuer)) return Outcome<bool>.NotFound;
         _issuers.Remove(entityId);
         _usage.AddRecordBytes(-RecordSize.Of(issuer));
-        await _commit.CommitAsync();
+        await CommitChangeAsync(EventActions.IssuerDeleted, EventTarget.Issuer(entityId));
         return new Outcome<bool>(OutcomeStatus.Ok, true);
     }
 }

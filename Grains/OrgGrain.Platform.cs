@@ -19,7 +19,7 @@ public sealed partial class OrgGrain
         created = created.AddTicks(-(created.Ticks % TimeSpan.TicksPerMillisecond));
         _platform = new Platform(Org, trimmed!, created);
         _platformRow.Set(new PlatformRecord(Org, trimmed!, created));
-        await _commit.CommitAsync();
+        await CommitChangeAsync(EventActions.PlatformCreated, EventTarget.Platform(Org));
         await RegisterInDirectory();
         return new Outcome<Platform>(OutcomeStatus.Created, _platform);
     }

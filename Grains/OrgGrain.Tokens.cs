@@ -15,7 +15,7 @@ public sealed partial class OrgGrain
         var secret = ApiTokens.NewSecret(Org);
         var created = clock.GetUtcNow();
         _tokens.Set(new TokenSet([.. live, new StoredToken(name, ApiTokens.Hash(secret), created)]));
-        await _commit.CommitAsync();
+        await CommitChangeAsync(EventActions.TokenCreated, EventTarget.Token(name));
         return new Outcome<IssuedToken>(OutcomeStatus.Created, new IssuedToken(name, secret, created));
     }
 
@@ -32,7 +32,7 @@ public sealed partial class OrgGrain
         var live = _tokens.Value?.Tokens ?? [];
         if (!live.Any(t => t.Name == name)) return Outcome<bool>.NotFound;
         _tokens.Set(new TokenSet(live.Where(t => t.Name != name).ToArray()));
-        await _commit.CommitAsync();
+        await CommitChangeAsync(EventActions.TokenRevoked, EventTarget.Token(name));
         return new Outcome<bool>(OutcomeStatus.Ok, true);
     }
 

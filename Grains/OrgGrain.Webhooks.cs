@@ -38,6 +38,7 @@ public sealed partial class OrgGrain
         var secret = WebhookSecrets.NewSecret();
         var created = clock.GetUtcNow();
         created = created.AddTicks(-(created.Ticks % TimeSpan.TicksPerMillisecond));
+        // Only events recorded after the subscription go out; one appended but not yet durable is after it.
         var after = LastEventId;
         var webhook = new StoredWebhook(WebhookRules.NewId(), url!, filter!, WebhookSecrets.From(options).Protect(secret), created, after);
         _webhooks.Set(new WebhookSet([.. LiveWebhooks, webhook]));
@@ -83,8 +84,54 @@ public sealed partial class OrgGrain
         return new Outcome<IReadOnlyList<DeliveryAttempt>>(OutcomeStatus.Ok, await Delivery(id).Attempts());
     }
 
-    /// <summary>Pokes every webhook after a commit that added events up to <paramref name="lastEventId"/>; never waits for them.</summary>
-    private void PokeWebhooks(long lastEventId)
+    /// <summary>Most events one round scans for matches, so a narrow filter over a long log stays a bounded turn.</summary>
+    private const int WebhookScanLimit = 1000;
+
+    /// <summary>The newest event known durable: a delivery never sends an event whose commit may still fail.</summary>
+    private long LastEventId => _notifiedEventId;
+
+    public Task<WebhookWork> TakeWebhookWork(string id, long after, int max)
+    {
+        var webhook = LiveWebhooks.FirstOrDefault(w => w.Id == id);
+        if (webhook is null || _platform is null) return Task.FromResult(new WebhookWork(null, [], after, LastEventId));
+        after = Math.Max(after, webhook.After);
+        var committed = LastEventId;
+        var scanned = after;
+        var messages = new List<WebhookMessage>();
+        if (after < committed)
+        {
+            var page = _events.Read(after, WebhookScanLimit, clock.GetUtcNow(), limits.Value.MaxReplyBytes);
+            // Reaching the end covers the events past retention (gone from the page) and those not yet durable.
+            var reachedEnd = !page.More;
+            foreach (var orgEvent in page.Events)
+            {
+                if (orgEvent.Id > committed)
+                {
+                    reachedEnd = true;
+                    break;
+                }
+                if (messages.Count == max)
+                {
+                    reachedEnd = false;
+                    break;
+                }
+                scanned = orgEvent.Id;
+                if (WebhookRules.Matches(webhook.Events, orgEvent.Action)) messages.Add(new WebhookMessage(orgEvent.Id, Body(orgEvent)));
+            }
+            if (reachedEnd) scanned = committed;
+        }
+        return Task.FromResult(new WebhookWork(new WebhookTarget(webhook.Url, webhook.Secret), messages, scanned, committed));
+    }
+
+    private byte[] Body(OrgEvent orgEvent)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(256);
+        using (var json = new System.Text.Json.Utf8JsonWriter(buffer)) OrgEventJson.Write(json, orgEvent, Org);
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>Pokes every webhook once events up to <paramref name="lastEventId"/> are durable; never waits for them.</summary>
+    partial void OnEventsCommitted(long lastEventId)
     {
         foreach (var webhook in LiveWebhooks) _ = Delivery(webhook.Id).Poke(lastEventId);
     }
@@ -95,15 +142,3 @@ public sealed partial class OrgGrain
     private static partial void LogWebhookStopFailed(ILogger logger, Exception exception, string org, string webhook);
 }
 
-// Until the events branch is merged: no event log yet.
-public sealed partial class OrgGrain
-{
-    private long LastEventId => 0;
-
-    public Task<WebhookWork> TakeWebhookWork(string id, long after, int max)
-    {
-        var webhook = LiveWebhooks.FirstOrDefault(w => w.Id == id);
-        WebhookTarget? target = webhook is null ? null : new(webhook.Url, webhook.Secret);
-        return Task.FromResult(new WebhookWork(target, [], after, LastEventId));
-    }
-}

@@ -17,7 +17,8 @@ namespace Credentials.Grains;
 /// <remarks>
 /// What an org does, one partial file each: <c>OrgGrain.Platform.cs</c> (the platform record),
 /// <c>OrgGrain.Tokens.cs</c> (API tokens), <c>OrgGrain.Issuers.cs</c> (issuers),
-/// <c>OrgGrain.Images.cs</c> (image records; their blobs are counted by <see cref="BlobBookkeeping"/>).
+/// <c>OrgGrain.Images.cs</c> (image records; their blobs are counted by <see cref="BlobBookkeeping"/>),
+/// <c>OrgGrain.Events.cs</c> (the event log every change is recorded in).
 /// This file holds what they share: activation, the commit and the call filter.
 /// </remarks>
 [Reentrant]
@@ -41,6 +42,7 @@ public sealed partial class OrgGrain(ChunkStore store, IBlobStore blobs, TimePro
     {
         _issuers = new ChunkedCollection<Issuer>($"{Org}/issuers", i => i.EntityId, IssuerRules.ChunkSize);
         _images = new ChunkedCollection<ImageRecord>($"{Org}/images", ImageKey, ImageRules.ChunkSize, ImagesPerChunk);
+        _events = NewEventLog();
         _blobs = new BlobBookkeeping(Org, blobs, _usage, clock, logger);
         _commit = new GroupCommit(store, TakeChanges, OnCommitFailed);
         _platformRow = new SingleRow<PlatformRecord>(StoredOrgs.PlatformKey(Org));
@@ -60,6 +62,8 @@ public sealed partial class OrgGrain(ChunkStore store, IBlobStore blobs, TimePro
             await _webhooks.LoadAsync(store);
             WarnIfRepaired("issuers", await _issuers.LoadAsync(store));
             WarnIfRepaired("images", await _images.LoadAsync(store));
+            WarnIfRepaired("events", await _events.LoadAsync(store));
+            _notifiedEventId = _events.LastId; // what was loaded is durable: change feeds may read it
         }
         catch (Exception ex) when (StorageFailures.IsStorageFailure(ex))
         {
@@ -91,6 +95,8 @@ public sealed partial class OrgGrain(ChunkStore store, IBlobStore blobs, TimePro
         if (_webhooks.TakeChange() is { } webhooks) writes.Add(webhooks);
         foreach (var chunk in _issuers.TakeChanges()) writes.Add(chunk);
         foreach (var chunk in _images.TakeChanges()) writes.Add(chunk);
+        // Last: written one by one, an event is never stored before its change.
+        foreach (var chunk in _events.TakeChanges(clock.GetUtcNow())) writes.Add(chunk);
         return writes;
     }
 

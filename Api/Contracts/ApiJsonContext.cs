@@ -18,6 +18,7 @@ namespace Credentials.Api.Contracts;
 [JsonSerializable(typeof(TokenView[]))]
 [JsonSerializable(typeof(ImageView))]
 [JsonSerializable(typeof(ImageView[]))]
+[JsonSerializable(typeof(EventList))]
 [JsonSerializable(typeof(ProblemDetails))]
 [JsonSerializable(typeof(HttpValidationProblemDetails))]
 [JsonSerializable(typeof(Dictionary<string, string[]>))]

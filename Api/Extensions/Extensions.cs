@@ -121,6 +121,7 @@ public static class Extensions
         app.UseClientAddressRateLimit();
         app.UseRateLimiter();
         app.UseAuthorization();
+        app.UseMiddleware<RequestActorMiddleware>();
         app.MapApiReference();
         var adminToken = app.Services.GetRequiredService<AdminToken>();
         app.Lifetime.ApplicationStarted.Register(() => adminToken.AnnounceIfGenerated(app.Urls));

@@ -44,6 +44,21 @@ public readonly record struct Paging(long Offset, int Limit)
         return true;
     }
 
+    /// <summary>
+    /// A cursor (<c>after</c>): empty counts as absent (0); anything but a non-negative integer is
+    /// refused, naming <paramref name="name"/>.
+    /// </summary>
+    public static bool TryParseCursor(string? text, string name, out long value,
+        [System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out Microsoft.AspNetCore.Http.HttpResults.ValidationProblem? problem)
+    {
+        value = 0;
+        problem = null;
+        if (string.IsNullOrEmpty(text)) return true;
+        if (TryParseInteger(text, out value, out var negative) && !negative) return true;
+        problem = Problems.Invalid(name, $"{name} must be a non-negative integer.");
+        return false;
+    }
+
     /// <summary>Parses an optionally signed decimal integer; values beyond long saturate.</summary>
     private static bool TryParseInteger(string text, out long value, out bool negative)
     {

@@ -32,6 +32,9 @@ public static partial class CredentialsSiloExtensions
             // No data annotations here (this project has no Options.DataAnnotations): the rule is IsValid.
             .Validate(limits => limits.IsValid, Quotas.OrgLimits.ValidationMessage)
             .ValidateOnStart();
+        silo.Services.AddOptions<Events.EventOptions>().Bind(silo.Configuration.GetSection(Events.EventOptions.Section))
+            .Validate(events => events.IsValid, Events.EventOptions.ValidationMessage)
+            .ValidateOnStart();
         silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp =>
             new SchemaInitializer(backend, migrateSchema, sp.GetRequiredService<ILogger<SchemaInitializer>>()));
         silo.AddAdoNetGrainStorage(StorageName, options =>

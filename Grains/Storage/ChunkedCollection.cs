@@ -121,6 +121,25 @@ public sealed class ChunkedCollection<T>(string keyPrefix, Func<T, string> keyOf
         Changed(entry.Slot);
     }
 
+    /// <summary>
+    /// Removes the <paramref name="count"/> oldest items (a log's retention): one move of the order
+    /// index whatever the count, and the chunks they leave are compacted as after any removal.
+    /// </summary>
+    public void RemoveOldest(int count)
+    {
+        count = Math.Min(count, _ordered.Count);
+        if (count <= 0) return;
+        for (var i = 0; i < count; i++)
+        {
+            var entry = _ordered[i];
+            _byKey.Remove(keyOf(entry.Value));
+            entry.Slot.Items.Remove(entry);
+            entry.Slot.Bytes -= sizeOf(entry.Value);
+            Changed(entry.Slot);
+        }
+        _ordered.RemoveRange(0, count);
+    }
+
     private void Changed(ChunkSlot slot)
     {
         _dirty.Add(slot);

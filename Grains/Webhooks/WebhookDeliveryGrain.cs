@@ -168,9 +168,10 @@ public sealed partial class WebhookDeliveryGrain(
                 (_cursor, _failures, _failingSince) = (message.EventId, 0, null);
                 if (clock.GetUtcNow() - _lastSaved >= SaveInterval) await SaveAsync();
             }
+            var moved = work.ScannedTo > _cursor;
             _cursor = Math.Max(_cursor, work.ScannedTo);
-            _dirty = true;
-            if (_cursor >= work.LastEventId) break;
+            _dirty |= moved;
+            if (_cursor >= work.LastEventId || (!moved && work.Messages.Count == 0)) break;
         }
         if (_dirty && !_stopped) await SaveAsync();
     }

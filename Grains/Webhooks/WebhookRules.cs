@@ -8,13 +8,7 @@ public static class WebhookRules
     public const string AllEvents = "*";
     public const int MaxUrlLength = 2048;
 
-    /// <summary>The C4 actions a webhook can subscribe to.</summary>
-    public static readonly string[] Actions =
-    [
-        "platform.created", "token.created", "token.revoked",
-        "issuer.created", "issuer.replaced", "issuer.patched", "issuer.deleted",
-        "image.created", "image.deleted",
-    ];
+    private static IReadOnlyList<string> Actions => EventActions.All;
 
     public static string NewId() => "wh_" + ApiTokens.RandomBase64Url(12);
 
