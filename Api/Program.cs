@@ -17,6 +17,7 @@ app.MapTokensApi();
 app.MapIssuersApi();
 app.MapImagesApi();
 app.MapEventsApi();
+app.MapWebhooksApi();
 app.MapMediaApi();
 
 await app.RunAsync();

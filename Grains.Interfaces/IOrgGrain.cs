@@ -88,6 +88,24 @@ public interface IOrgGrain : IGrainWithStringKey
     /// </summary>
     [Alias("events.read"), ReadOnly]
     Task<Outcome<EventPage>> ReadEvents(long after, int limit);
+
+    /// <summary>Subscribes <paramref name="url"/> to the org's events (actions, or "*"); the secret is in the answer only.</summary>
+    [Alias("webhooks.create")]
+    Task<Outcome<CreatedWebhook>> CreateWebhook(string? url, string[]? events);
+
+    [Alias("webhooks.list"), ReadOnly]
+    Task<Outcome<IReadOnlyList<WebhookInfo>>> ListWebhooks();
+
+    [Alias("webhooks.delete")]
+    Task<Outcome<bool>> DeleteWebhook(string id);
+
+    /// <summary>The latest delivery attempts of one webhook, newest first.</summary>
+    [Alias("webhooks.attempts"), ReadOnly]
+    Task<Outcome<IReadOnlyList<DeliveryAttempt>>> ListWebhookAttempts(string id);
+
+    /// <summary>For the webhook's delivery grain: its target and its next events after <paramref name="after"/>.</summary>
+    [Alias("webhooks.work"), ReadOnly]
+    Task<WebhookWork> TakeWebhookWork(string id, long after, int max);
 }
 
 /// <summary>A stateless grain the API calls to prove the cluster answers (readiness).</summary>

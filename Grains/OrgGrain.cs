@@ -47,6 +47,7 @@ public sealed partial class OrgGrain(ChunkStore store, IBlobStore blobs, TimePro
         _commit = new GroupCommit(store, TakeChanges, OnCommitFailed);
         _platformRow = new SingleRow<PlatformRecord>(StoredOrgs.PlatformKey(Org));
         _tokens = new SingleRow<TokenSet>($"{Org}/tokens");
+        _webhooks = new SingleRow<Webhooks.WebhookSet>($"{Org}/webhooks");
         try
         {
             await _platformRow.LoadAsync(store);
@@ -58,9 +59,11 @@ public sealed partial class OrgGrain(ChunkStore store, IBlobStore blobs, TimePro
                 return;
             }
             await _tokens.LoadAsync(store);
+            await _webhooks.LoadAsync(store);
             WarnIfRepaired("issuers", await _issuers.LoadAsync(store));
             WarnIfRepaired("images", await _images.LoadAsync(store));
             WarnIfRepaired("events", await _events.LoadAsync(store));
+            _notifiedEventId = _events.LastId; // what was loaded is durable: change feeds may read it
         }
         catch (Exception ex) when (StorageFailures.IsStorageFailure(ex))
         {
@@ -89,6 +92,7 @@ public sealed partial class OrgGrain(ChunkStore store, IBlobStore blobs, TimePro
         var writes = new List<IPendingWrite>();
         if (_platformRow.TakeChange() is { } platform) writes.Add(platform);
         if (_tokens.TakeChange() is { } tokens) writes.Add(tokens);
+        if (_webhooks.TakeChange() is { } webhooks) writes.Add(webhooks);
         foreach (var chunk in _issuers.TakeChanges()) writes.Add(chunk);
         foreach (var chunk in _images.TakeChanges()) writes.Add(chunk);
         // Last: written one by one, an event is never stored before its change.

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Credentials.Api.Auth;
 using Credentials.Api.Contracts;
 using Credentials.Api.Extensions;
@@ -39,22 +38,9 @@ public static class TokensApi
     public static async Task<Results<Created<TokenCreatedView>, ProblemHttpResult, ValidationProblem>> CreateToken(
         string org, HttpRequest request, IGrainFactory grains, IOptions<ApiOptions> options)
     {
-        if (!request.HasJsonContentType()) return Problems.UnsupportedMediaType("Send application/json.");
-        if (IssuerRequestParser.LimitBody(request, options.Value.MaxBodyBytes) is ProblemHttpResult tooLarge) return tooLarge;
-        CreateTokenRequest? body;
-        try
-        {
-            body = await request.ReadFromJsonAsync(ApiJsonContext.Default.CreateTokenRequest, request.HttpContext.RequestAborted);
-        }
-        catch (JsonException)
-        {
-            return Problems.BadRequest("The body must be a JSON object with a \"name\" string.");
-        }
-        catch (InvalidOperationException)
-        {
-            // The reader refuses a charset it cannot decode (utf-7, made-up names) this way.
-            return Problems.UnsupportedMediaType("Send application/json in UTF-8.");
-        }
+        var (body, problem) = await JsonBody.ReadAsync(request, ApiJsonContext.Default.CreateTokenRequest, options.Value.MaxBodyBytes,
+            "a JSON object with a \"name\" string");
+        if (problem is not null) return problem;
         var outcome = await grains.GetGrain<IOrgGrain>(org).CreateToken(body?.Name ?? "");
         return OutcomeResults.MapWrite(outcome, org, token => TypedResults.Created($"/api/platforms/{org}/tokens/{token.Name}/",
             new TokenCreatedView(token.Name, token.Token, PlatformView.Timestamp(token.Created))));

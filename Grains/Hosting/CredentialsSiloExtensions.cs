@@ -48,6 +48,7 @@ public static partial class CredentialsSiloExtensions
             backend.ChunkListing(sp.GetRequiredService<IOptions<ClusterOptions>>().Value.ServiceId),
             backend.SingleWriter ? new SemaphoreSlim(1, 1) : null,
             backend.ChunkBatches(sp.GetRequiredService<IOptions<ClusterOptions>>().Value.ServiceId)));
+        silo.AddCredentialsWebhooks();
         return silo;
     }
 

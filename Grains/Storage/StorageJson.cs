@@ -34,4 +34,7 @@ public sealed class StorageJsonSerializer : IGrainStorageSerializer
 [JsonSerializable(typeof(Chunk<OrgEvent>))]
 [JsonSerializable(typeof(PlatformRecord))]
 [JsonSerializable(typeof(TokenSet))]
+[JsonSerializable(typeof(Webhooks.WebhookSet))]
+[JsonSerializable(typeof(Webhooks.DeliveryState))]
+[JsonSerializable(typeof(Webhooks.StoredReminder))]
 internal sealed partial class StorageJsonContext : JsonSerializerContext;
