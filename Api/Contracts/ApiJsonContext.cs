@@ -18,6 +18,8 @@ namespace Credentials.Api.Contracts;
 [JsonSerializable(typeof(TokenView[]))]
 [JsonSerializable(typeof(ImageView))]
 [JsonSerializable(typeof(ImageView[]))]
+[JsonSerializable(typeof(OpenBadgesProfile))]
+[JsonSerializable(typeof(OpenBadgesIssuerV2))]
 [JsonSerializable(typeof(ProblemDetails))]
 [JsonSerializable(typeof(HttpValidationProblemDetails))]
 [JsonSerializable(typeof(Dictionary<string, string[]>))]
