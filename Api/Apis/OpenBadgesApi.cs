@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization.Metadata;
 using Credentials.Api.Auth;
 using Credentials.Api.Contracts;
@@ -9,6 +10,7 @@ using Credentials.Grains;
 using Credentials.Grains.Issuers;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
+using Microsoft.OpenApi;
 using Microsoft.Net.Http.Headers;
 
 namespace Credentials.Api.Apis;
@@ -37,14 +39,18 @@ public static class OpenBadgesApi
             .WithSummary("The issuer as an Open Badges 3.0 Profile (JSON-LD); public, cacheable for 5 minutes.")
             .WithDescription("`id` is this document's own absolute URL (from `Api:PublicBaseUrl` when set). `url`, `email` and `image` appear only when the issuer has them. `ETag` changes with the issuer; `If-None-Match` → 304.")
             .Produces<OpenBadgesProfile>(StatusCodes.Status200OK, MediaType)
-            .Produces(StatusCodes.Status304NotModified);
+            .Produces(StatusCodes.Status304NotModified)
+            .AddOpenApiOperationTransformer((operation, _, _) => WithExample(operation,
+                Serialize(OpenBadgesProfile.From(ExampleUrl("v3"), ExampleIssuer), ApiJsonContext.Default.OpenBadgesProfile)));
 
         group.MapMethods("/v2/orgs/{org}/issuers/{entityId}/", [HttpMethods.Get, HttpMethods.Head], GetIssuerV2)
             .WithName("GetOpenBadgesIssuerV2")
             .WithSummary("The issuer as an Open Badges 2.0 Issuer (JSON-LD); public, cacheable for 5 minutes.")
             .WithDescription("`id` is this document's own absolute URL (from `Api:PublicBaseUrl` when set); `image` is the issuer's iconImage URL. `url`, `email` and `image` appear only when the issuer has them. `ETag` changes with the issuer; `If-None-Match` → 304.")
             .Produces<OpenBadgesIssuerV2>(StatusCodes.Status200OK, MediaType)
-            .Produces(StatusCodes.Status304NotModified);
+            .Produces(StatusCodes.Status304NotModified)
+            .AddOpenApiOperationTransformer((operation, _, _) => WithExample(operation,
+                Serialize(OpenBadgesIssuerV2.From(ExampleUrl("v2"), ExampleIssuer), ApiJsonContext.Default.OpenBadgesIssuerV2)));
 
         return app;
     }
@@ -78,6 +84,22 @@ public static class OpenBadgesApi
         request.HttpContext.Response.Headers.CacheControl = CacheControl;
         // The result answers If-None-Match (weak comparison) with 304 and leaves out the body of a HEAD.
         return TypedResults.Bytes(bytes, MediaType, entityTag: EntityTagOf(bytes));
+    }
+
+    private static readonly Issuer ExampleIssuer = new("demo-issuer", "Demo Academy", "badges@example.org", "https://example.org",
+        "https://example.org/icon.png", null, new Dictionary<string, string>());
+
+    private static string ExampleUrl(string version) => $"https://credentials.example.org/ob/{version}/orgs/demo/issuers/demo-issuer";
+
+    /// <summary>The document the code writes for a sample issuer, as the 200's example, so the two cannot drift apart.</summary>
+    private static Task WithExample(OpenApiOperation operation, byte[] document)
+    {
+        if (operation.Responses is { } responses && responses.TryGetValue("200", out var ok)
+            && ok.Content is { } content && content.TryGetValue(MediaType, out var media))
+        {
+            media.Example = JsonNode.Parse(document);
+        }
+        return Task.CompletedTask;
     }
 
     private static byte[] Serialize<T>(T document, JsonTypeInfo<T> type) => JsonSerializer.SerializeToUtf8Bytes(document, type);
