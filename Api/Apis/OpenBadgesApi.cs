@@ -1,7 +1,6 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using System.Text.Json.Serialization.Metadata;
 using Credentials.Api.Auth;
 using Credentials.Api.Contracts;
 using Credentials.Api.Extensions;
@@ -34,36 +33,36 @@ public static class OpenBadgesApi
             // 503: the grain may have to load the org from a database that does not answer.
             .ProducesProblems(StatusCodes.Status404NotFound, StatusCodes.Status503ServiceUnavailable);
 
-        group.MapMethods("/v3/orgs/{org}/issuers/{entityId}/", [HttpMethods.Get, HttpMethods.Head], GetProfile)
-            .WithName("GetOpenBadgesProfile")
-            .WithSummary("The issuer as an Open Badges 3.0 Profile (JSON-LD); public, cacheable for 5 minutes.")
-            .WithDescription("`id` is this document's own absolute URL (from `Api:PublicBaseUrl` when set). `url`, `email` and `image` appear only when the issuer has them. `ETag` changes with the issuer; `If-None-Match` → 304.")
-            .Produces<OpenBadgesProfile>(StatusCodes.Status200OK, MediaType)
-            .Produces(StatusCodes.Status304NotModified)
-            .AddOpenApiOperationTransformer((operation, _, _) => WithExample(operation,
-                Serialize(OpenBadgesProfile.From(ExampleUrl("v3"), ExampleIssuer), ApiJsonContext.Default.OpenBadgesProfile)));
-
-        group.MapMethods("/v2/orgs/{org}/issuers/{entityId}/", [HttpMethods.Get, HttpMethods.Head], GetIssuerV2)
-            .WithName("GetOpenBadgesIssuerV2")
-            .WithSummary("The issuer as an Open Badges 2.0 Issuer (JSON-LD); public, cacheable for 5 minutes.")
-            .WithDescription("`id` is this document's own absolute URL (from `Api:PublicBaseUrl` when set); `image` is the issuer's iconImage URL. `url`, `email` and `image` appear only when the issuer has them. `ETag` changes with the issuer; `If-None-Match` → 304.")
-            .Produces<OpenBadgesIssuerV2>(StatusCodes.Status200OK, MediaType)
-            .Produces(StatusCodes.Status304NotModified)
-            .AddOpenApiOperationTransformer((operation, _, _) => WithExample(operation,
-                Serialize(OpenBadgesIssuerV2.From(ExampleUrl("v2"), ExampleIssuer), ApiJsonContext.Default.OpenBadgesIssuerV2)));
-
+        group.MapDocument<OpenBadgesProfile>("v3", GetProfile, "GetOpenBadgesProfile", "an Open Badges 3.0 Profile", ProfileV3);
+        group.MapDocument<OpenBadgesIssuerV2>("v2", GetIssuerV2, "GetOpenBadgesIssuerV2", "an Open Badges 2.0 Issuer", IssuerV2);
         return app;
     }
 
+    private static void MapDocument<TDocument>(
+        this RouteGroupBuilder group, string version, Delegate handler, string name, string title, Func<string, Issuer, byte[]> write) =>
+        group.MapMethods($"/{version}/orgs/{{org}}/issuers/{{entityId}}/", [HttpMethods.Get, HttpMethods.Head], handler)
+            .WithName(name)
+            .WithSummary($"The issuer as {title} (JSON-LD); public, cacheable for 5 minutes.")
+            .WithDescription("`id` is this document's own absolute URL (built on `Api:PublicBaseUrl` when set). `url`, `email` and "
+                + "`image` (the issuer's iconImage) appear only when the issuer has them. `ETag` changes with the issuer; `If-None-Match` → 304.")
+            .Produces<TDocument>(StatusCodes.Status200OK, MediaType)
+            .Produces(StatusCodes.Status304NotModified)
+            .AddOpenApiOperationTransformer((operation, _, _) => WithExample(operation, write(ExampleUrl(version), ExampleIssuer)));
+
     public static Task<Results<FileContentHttpResult, ProblemHttpResult>> GetProfile(
         string org, string entityId, HttpRequest request, IGrainFactory grains, OrgDirectoryCache orgs, IOptions<ApiOptions> options) =>
-        PublishAsync(org, entityId, "v3", request, grains, orgs, options.Value,
-            (id, issuer) => Serialize(OpenBadgesProfile.From(id, issuer), ApiJsonContext.Default.OpenBadgesProfile));
+        PublishAsync(org, entityId, "v3", request, grains, orgs, options.Value, ProfileV3);
 
     public static Task<Results<FileContentHttpResult, ProblemHttpResult>> GetIssuerV2(
         string org, string entityId, HttpRequest request, IGrainFactory grains, OrgDirectoryCache orgs, IOptions<ApiOptions> options) =>
-        PublishAsync(org, entityId, "v2", request, grains, orgs, options.Value,
-            (id, issuer) => Serialize(OpenBadgesIssuerV2.From(id, issuer), ApiJsonContext.Default.OpenBadgesIssuerV2));
+        PublishAsync(org, entityId, "v2", request, grains, orgs, options.Value, IssuerV2);
+
+    // Each document as the bytes written for an issuer whose document lives at id.
+    private static byte[] ProfileV3(string id, Issuer issuer) =>
+        JsonSerializer.SerializeToUtf8Bytes(OpenBadgesProfile.From(id, issuer), ApiJsonContext.Default.OpenBadgesProfile);
+
+    private static byte[] IssuerV2(string id, Issuer issuer) =>
+        JsonSerializer.SerializeToUtf8Bytes(OpenBadgesIssuerV2.From(id, issuer), ApiJsonContext.Default.OpenBadgesIssuerV2);
 
     /// <summary>The document's own URL: never a trailing slash, whichever form was asked for.</summary>
     public static string DocumentUrl(HttpRequest request, ApiOptions options, string version, string org, string entityId) =>
@@ -101,8 +100,6 @@ public static class OpenBadgesApi
         }
         return Task.CompletedTask;
     }
-
-    private static byte[] Serialize<T>(T document, JsonTypeInfo<T> type) => JsonSerializer.SerializeToUtf8Bytes(document, type);
 
     /// <summary>A hash of the document's bytes: it changes whenever anything in the document does, and only then.</summary>
     private static EntityTagHeaderValue EntityTagOf(byte[] bytes) =>
