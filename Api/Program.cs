@@ -19,6 +19,7 @@ app.MapImagesApi();
 app.MapEventsApi();
 app.MapWebhooksApi();
 app.MapMediaApi();
+app.MapOpenBadgesApi();
 
 await app.RunAsync();
 return 0;

@@ -174,7 +174,7 @@ public static class IssuersApi
         return input with { EntityId = Field<string>.Unset, ParseErrors = errors };
     }
 
-    private static ProblemHttpResult IssuerNotFound(string entityId) => Problems.NotFound($"No issuer with entityId '{entityId}'.");
+    internal static ProblemHttpResult IssuerNotFound(string entityId) => Problems.NotFound($"No issuer with entityId '{entityId}'.");
 
     /// <summary>The parser only ever answers with a problem result.</summary>
     private static ProblemHttpResult AsError(IResult error) => (ProblemHttpResult)error;

@@ -23,6 +23,8 @@ namespace Credentials.Api.Contracts;
 [JsonSerializable(typeof(ImageView))]
 [JsonSerializable(typeof(ImageView[]))]
 [JsonSerializable(typeof(EventList))]
+[JsonSerializable(typeof(OpenBadgesProfile))]
+[JsonSerializable(typeof(OpenBadgesIssuerV2))]
 [JsonSerializable(typeof(ProblemDetails))]
 [JsonSerializable(typeof(HttpValidationProblemDetails))]
 [JsonSerializable(typeof(Dictionary<string, string[]>))]
