@@ -17,6 +17,7 @@ app.MapTokensApi();
 app.MapIssuersApi();
 app.MapImagesApi();
 app.MapMediaApi();
+app.MapRenditionsApi();
 
 await app.RunAsync();
 return 0;

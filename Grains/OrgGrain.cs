@@ -17,7 +17,8 @@ namespace Credentials.Grains;
 /// <remarks>
 /// What an org does, one partial file each: <c>OrgGrain.Platform.cs</c> (the platform record),
 /// <c>OrgGrain.Tokens.cs</c> (API tokens), <c>OrgGrain.Issuers.cs</c> (issuers),
-/// <c>OrgGrain.Images.cs</c> (image records; their blobs are counted by <see cref="BlobBookkeeping"/>).
+/// <c>OrgGrain.Images.cs</c> (image records; their blobs are counted by <see cref="BlobBookkeeping"/>),
+/// <c>OrgGrain.Renditions.cs</c> (PNG renditions of images, C2).
 /// This file holds what they share: activation, the commit and the call filter.
 /// </remarks>
 [Reentrant]
@@ -41,6 +42,7 @@ public sealed partial class OrgGrain(ChunkStore store, IBlobStore blobs, TimePro
     {
         _issuers = new ChunkedCollection<Issuer>($"{Org}/issuers", i => i.EntityId, IssuerRules.ChunkSize);
         _images = new ChunkedCollection<ImageRecord>($"{Org}/images", ImageKey, ImageRules.ChunkSize, ImagesPerChunk);
+        CreateRenditions();
         _blobs = new BlobBookkeeping(Org, blobs, _usage, clock, logger);
         _commit = new GroupCommit(store, TakeChanges, OnCommitFailed);
         _platformRow = new SingleRow<PlatformRecord>(StoredOrgs.PlatformKey(Org));
@@ -58,6 +60,7 @@ public sealed partial class OrgGrain(ChunkStore store, IBlobStore blobs, TimePro
             await _tokens.LoadAsync(store);
             WarnIfRepaired("issuers", await _issuers.LoadAsync(store));
             WarnIfRepaired("images", await _images.LoadAsync(store));
+            WarnIfRepaired("renditions", await _renditions.LoadAsync(store));
         }
         catch (Exception ex) when (StorageFailures.IsStorageFailure(ex))
         {
@@ -76,6 +79,7 @@ public sealed partial class OrgGrain(ChunkStore store, IBlobStore blobs, TimePro
             _usage.AddRecordBytes(RecordSize.Of(_images[i]));
             _imageNames.Add(_images[i].Id, _images[i].Name);
         }
+        CountRenditions();
         // Blobs left behind by a crash between a blob write and its record are collected a minute
         // after activation and hourly while the org stays active.
         this.RegisterGrainTimer(_blobs.CollectOrphansAsync, new GrainTimerCreationOptions(TimeSpan.FromMinutes(1), TimeSpan.FromHours(1)));
@@ -88,6 +92,7 @@ public sealed partial class OrgGrain(ChunkStore store, IBlobStore blobs, TimePro
         if (_tokens.TakeChange() is { } tokens) writes.Add(tokens);
         foreach (var chunk in _issuers.TakeChanges()) writes.Add(chunk);
         foreach (var chunk in _images.TakeChanges()) writes.Add(chunk);
+        foreach (var chunk in _renditions.TakeChanges()) writes.Add(chunk);
         return writes;
     }
 

@@ -31,6 +31,7 @@ public sealed class StorageJsonSerializer : IGrainStorageSerializer
 [JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(Chunk<Issuer>))]
 [JsonSerializable(typeof(Chunk<ImageRecord>))]
+[JsonSerializable(typeof(Chunk<RenditionRecord>))]
 [JsonSerializable(typeof(PlatformRecord))]
 [JsonSerializable(typeof(TokenSet))]
 internal sealed partial class StorageJsonContext : JsonSerializerContext;
