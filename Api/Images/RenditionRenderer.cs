@@ -27,7 +27,7 @@ public sealed class RenderersBusyException() : Exception("Every rendition render
 /// </summary>
 public sealed class RenditionRenderer : IDisposable
 {
-    public const string MeterName = "Credentials.Renditions";
+    public const string MeterName = "Credentials.Orleans.Renditions";
 
     private static readonly SKSamplingOptions Cubic = new(SKCubicResampler.Mitchell);
     private static readonly SKSamplingOptions Halving = new(SKFilterMode.Linear, SKMipmapMode.None);
@@ -169,7 +169,8 @@ public sealed class RenditionRenderer : IDisposable
         var parameters = new SvgParameters(null, null, null, new SvgDocumentLoadOptions
         {
             ProcessingMode = SvgProcessingMode.SecureStatic,
-            ExternalResources = SvgExternalResourcePolicy.Disabled,
+            // data: rasters (which uploads may embed) and same-document references only.
+            ExternalResources = SvgExternalResourcePolicy.SameDocumentAndDataOnly,
         });
         using var stream = new MemoryStream(source, writable: false);
         var picture = svg.Load(stream, parameters);

@@ -95,28 +95,42 @@ public sealed class RenditionRendererTests
         var at = $"http://127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port}";
         var secret = Path.Combine(Path.GetTempPath(), $"rendition-{Guid.NewGuid():N}.png");
         await File.WriteAllBytesAsync(secret, Images.SampleImages.Png(10, 10));
-        var svg = Encoding.UTF8.GetBytes($"""
+        string Document(string at, string file) => $"""
             <?xml version="1.0"?>
             <!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN" "{at}/svg11.dtd">
             <svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" viewBox="0 0 100 100">
-              <style>@import url("{at}/style.css"); rect {"{"} fill: url("{at}/paint.svg#p"); {"}"}</style>
+              <style>@import url("{at}/style.css"); circle {"{"} fill: url("{at}/paint.svg#p"); {"}"}</style>
+              <rect width="100" height="100" fill="#eee"/>
               <image href="{at}/image.png" width="50" height="50"/>
               <image xlink:href="{at}/old.png" x="50" width="50" height="50"/>
-              <image href="file://{secret}" y="50" width="50" height="50"/>
+              <image href="{file}" y="50" width="50" height="50"/>
               <use href="{at}/shapes.svg#shape"/>
-              <rect width="10" height="10" filter="url({at}/filters.svg#blur)"/>
+              <circle r="10" cx="75" cy="75" filter="url({at}/filters.svg#blur)"/>
             </svg>
-            """);
+            """;
+        using var renderer = Renderer();
+
+        var result = await renderer.RenderAsync(Encoding.UTF8.GetBytes(Document(at, new Uri(secret).AbsoluteUri)), "svg", 64);
+
+        Assert.Null(result.Failure);
+        Assert.False(listener.Pending(), "The renderer connected to the listener.");
+        // Drawn exactly as if every reference pointed nowhere: nothing fetched, no local file read.
+        var nowhere = await renderer.RenderAsync(Encoding.UTF8.GetBytes(Document("#missing", "#missing")), "svg", 64);
+        Assert.Equal(nowhere.Png, result.Png);
+        File.Delete(secret);
+    }
+
+    [Fact]
+    public async Task An_svg_draws_the_rasters_it_embeds_as_data_uris()
+    {
+        var embedded = Convert.ToBase64String(Images.SampleImages.Png(10, 10, seed: 0));
+        var svg = RenditionSamples.Svg($"""<image href="data:image/png;base64,{embedded}" width="100" height="100" preserveAspectRatio="none"/>""", """viewBox="0 0 100 100" """);
         using var renderer = Renderer();
 
         var result = await renderer.RenderAsync(svg, "svg", 64);
 
-        Assert.Null(result.Failure);
-        Assert.False(listener.Pending(), "The renderer connected to the listener.");
-        // The local file was not drawn either: the image's area stays transparent.
         using var drawn = SkiaSharp.SKBitmap.Decode(result.Png);
-        Assert.Equal(0, drawn.GetPixel(16, 48).Alpha);
-        File.Delete(secret);
+        Assert.Equal(255, drawn.GetPixel(32, 32).Alpha);
     }
 
     [Fact]
