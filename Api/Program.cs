@@ -20,6 +20,7 @@ app.MapEventsApi();
 app.MapWebhooksApi();
 app.MapMediaApi();
 app.MapOpenBadgesApi();
+app.MapRenditionsApi();
 
 await app.RunAsync();
 return 0;

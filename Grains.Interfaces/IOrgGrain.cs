@@ -56,6 +56,21 @@ public interface IOrgGrain : IGrainWithStringKey
     Task<Outcome<bool>> DeleteImage(long id);
 
     /// <summary>
+    /// What the org knows of the rendition of its image <paramref name="sourceSha256"/> at
+    /// <paramref name="size"/>: stored, remembered as failed, or to be made (NotFound when no image
+    /// of the org has those bytes).
+    /// </summary>
+    [Alias("renditions.plan"), ReadOnly]
+    Task<Outcome<RenditionPlan>> PlanRendition(string sourceSha256, int size);
+
+    /// <summary>
+    /// Records a rendition whose bytes the caller has already put in the blob store, or a source
+    /// that could not be rendered; counted in the org's image bytes, removed with the source.
+    /// </summary>
+    [Alias("renditions.add")]
+    Task<Outcome<RenditionRecord>> AddRendition(RenditionRecord rendition);
+
+    /// <summary>
     /// Issuers in creation order whose name contains <paramref name="query"/> (all when empty), after
     /// the one with sequence number <paramref name="after"/> (0: from the start), skipping
     /// <paramref name="offset"/> of them; at most <paramref name="limit"/>, and fewer when they would

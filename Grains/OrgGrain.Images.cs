@@ -103,9 +103,11 @@ public sealed partial class OrgGrain
         _imageNames.Remove(id, LiveImageNames);
         _usage.AddRecordBytes(-RecordSize.Of(image));
         _blobs.Reference(image, -1);
+        var renditions = _blobs.IsReferenced(image.Sha256) ? [] : DropRenditions(image.Sha256);
         await CommitChangeAsync(EventActions.ImageDeleted, EventTarget.Image(id));
         // Only once the record's removal is durable may its bytes go.
         if (!_blobs.IsReferenced(image.Sha256)) await _blobs.CollectAsync(image.Sha256);
+        foreach (var rendition in renditions) await _blobs.CollectAsync(rendition);
         return new Outcome<bool>(OutcomeStatus.Ok, true);
     }
 

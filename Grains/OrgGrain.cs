@@ -18,6 +18,7 @@ namespace Credentials.Grains;
 /// What an org does, one partial file each: <c>OrgGrain.Platform.cs</c> (the platform record),
 /// <c>OrgGrain.Tokens.cs</c> (API tokens), <c>OrgGrain.Issuers.cs</c> (issuers),
 /// <c>OrgGrain.Images.cs</c> (image records; their blobs are counted by <see cref="BlobBookkeeping"/>),
+/// <c>OrgGrain.Renditions.cs</c> (PNG renditions of images, C2),
 /// <c>OrgGrain.Events.cs</c> (the event log every change is recorded in).
 /// This file holds what they share: activation, the commit and the call filter.
 /// </remarks>
@@ -43,6 +44,7 @@ public sealed partial class OrgGrain(ChunkStore store, IBlobStore blobs, TimePro
         _issuers = new ChunkedCollection<Issuer>($"{Org}/issuers", i => i.EntityId, IssuerRules.ChunkSize);
         _images = new ChunkedCollection<ImageRecord>($"{Org}/images", ImageKey, ImageRules.ChunkSize, ImagesPerChunk);
         _events = NewEventLog();
+        CreateRenditions();
         _blobs = new BlobBookkeeping(Org, blobs, _usage, clock, logger);
         _commit = new GroupCommit(store, TakeChanges, OnCommitFailed);
         _platformRow = new SingleRow<PlatformRecord>(StoredOrgs.PlatformKey(Org));
@@ -64,6 +66,7 @@ public sealed partial class OrgGrain(ChunkStore store, IBlobStore blobs, TimePro
             WarnIfRepaired("images", await _images.LoadAsync(store));
             WarnIfRepaired("events", await _events.LoadAsync(store));
             _notifiedEventId = _events.LastId; // what was loaded is durable: change feeds may read it
+            WarnIfRepaired("renditions", await _renditions.LoadAsync(store));
         }
         catch (Exception ex) when (StorageFailures.IsStorageFailure(ex))
         {
@@ -82,6 +85,7 @@ public sealed partial class OrgGrain(ChunkStore store, IBlobStore blobs, TimePro
             _usage.AddRecordBytes(RecordSize.Of(_images[i]));
             _imageNames.Add(_images[i].Id, _images[i].Name);
         }
+        CountRenditions();
         // Blobs left behind by a crash between a blob write and its record are collected a minute
         // after activation and hourly while the org stays active.
         this.RegisterGrainTimer(_blobs.CollectOrphansAsync, new GrainTimerCreationOptions(TimeSpan.FromMinutes(1), TimeSpan.FromHours(1)));
@@ -95,6 +99,7 @@ public sealed partial class OrgGrain(ChunkStore store, IBlobStore blobs, TimePro
         if (_webhooks.TakeChange() is { } webhooks) writes.Add(webhooks);
         foreach (var chunk in _issuers.TakeChanges()) writes.Add(chunk);
         foreach (var chunk in _images.TakeChanges()) writes.Add(chunk);
+        foreach (var chunk in _renditions.TakeChanges()) writes.Add(chunk);
         // Last: written one by one, an event is never stored before its change.
         foreach (var chunk in _events.TakeChanges(clock.GetUtcNow())) writes.Add(chunk);
         return writes;

@@ -64,9 +64,9 @@ public static partial class MediaApi
         return new MediaContent(blobs, org, hash, extension);
     }
 
-    private enum Precondition { None, HoldsThisHash, HoldsAny }
+    internal enum Precondition { None, HoldsThisHash, HoldsAny }
 
-    private static Precondition IfNoneMatch(HttpRequest request, string hash)
+    internal static Precondition IfNoneMatch(HttpRequest request, string hash)
     {
         var etag = new EntityTagHeaderValue($"\"{hash}\"");
         var any = false;
@@ -79,7 +79,7 @@ public static partial class MediaApi
         return any ? Precondition.HoldsAny : Precondition.None;
     }
 
-    private static void SetHeaders(HttpResponse response, string hash, string extension)
+    internal static void SetHeaders(HttpResponse response, string hash, string extension)
     {
         var headers = response.Headers;
         headers.ETag = $"\"{hash}\"";
@@ -106,6 +106,13 @@ public static partial class MediaApi
                 await TypedResults.NotFound().ExecuteAsync(context);
                 return;
             }
+            await ServeAsync(context, content);
+        }
+
+        /// <summary>Answers with a blob already opened (renditions open theirs to learn whether it exists).</summary>
+        internal async Task ServeAsync(HttpContext context, Stream content)
+        {
+            var aborted = context.RequestAborted;
             var length = content.Length;
             var buffer = ArrayPool<byte>.Shared.Rent((int)Math.Clamp(length, MagicBytes, BlobStores.ReadChunkBytes));
             try

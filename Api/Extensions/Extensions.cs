@@ -34,6 +34,9 @@ public static class Extensions
             sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<Orleans.Configuration.ClusterOptions>>().Value.ServiceId));
         services.AddOptions<MediaOptions>().Bind(configuration.GetSection("Media")).ValidateDataAnnotations().ValidateOnStart();
         if (topology.Kind != HostKind.ClusterClient) services.AddMediaCache();
+        services.AddOptions<RenditionOptions>().Bind(configuration.GetSection("Renditions")).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<RenditionRenderer>();
+        services.AddSingleton<Renditions>();
 
         services.ConfigureHttpJsonOptions(options =>
         {

@@ -43,6 +43,7 @@ public sealed partial class StatusExceptionHandler(ILogger<StatusExceptionHandle
             or GatewayTooBusyException or SocketConnectionException or ClientNotAvailableException
             => Problems.Unavailable(),
         _ when StorageFailures.IsStorageFailure(exception) => Problems.Unavailable(),
+        Images.RenderersBusyException => Problems.Unavailable("Every image renderer is busy; retry later."),
         OrleansException { InnerException: { } inner } => Classify(inner),
         _ => Problems.Unexpected(),
     };

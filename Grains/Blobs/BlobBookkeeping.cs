@@ -22,14 +22,17 @@ public sealed partial class BlobBookkeeping(string org, IBlobStore blobs, OrgUsa
     public bool IsReferenced(string hash) => _blobRefs.ContainsKey(hash);
 
     /// <summary>Counts the records using an image's blob; the blob's bytes count once, while any record uses it.</summary>
-    public void Reference(ImageRecord image, int delta)
+    public void Reference(ImageRecord image, int delta) => Reference(image.Sha256, image.Length, delta);
+
+    /// <summary>Counts the users of any blob of the org (an image's bytes, a rendition's).</summary>
+    public void Reference(string hash, long length, int delta)
     {
-        var before = _blobRefs.GetValueOrDefault(image.Sha256);
+        var before = _blobRefs.GetValueOrDefault(hash);
         var count = before + delta;
-        if (count > 0) _blobRefs[image.Sha256] = count;
-        else _blobRefs.Remove(image.Sha256);
-        if (before == 0 && count > 0) usage.AddImageBytes(image.Length);
-        else if (before > 0 && count <= 0) usage.AddImageBytes(-image.Length);
+        if (count > 0) _blobRefs[hash] = count;
+        else _blobRefs.Remove(hash);
+        if (before == 0 && count > 0) usage.AddImageBytes(length);
+        else if (before > 0 && count <= 0) usage.AddImageBytes(-length);
     }
 
     /// <summary>

@@ -32,6 +32,7 @@ public sealed class StorageJsonSerializer : IGrainStorageSerializer
 [JsonSerializable(typeof(Chunk<Issuer>))]
 [JsonSerializable(typeof(Chunk<ImageRecord>))]
 [JsonSerializable(typeof(Chunk<OrgEvent>))]
+[JsonSerializable(typeof(Chunk<RenditionRecord>))]
 [JsonSerializable(typeof(PlatformRecord))]
 [JsonSerializable(typeof(TokenSet))]
 [JsonSerializable(typeof(Webhooks.WebhookSet))]
