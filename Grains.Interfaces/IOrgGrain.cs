@@ -80,6 +80,17 @@ public interface IOrgGrain : IGrainWithStringKey
 
     [Alias("issuers.delete")]
     Task<Outcome<bool>> DeleteIssuer(string entityId);
+
+    /// <summary>Starts a request that carries an Idempotency-Key (C3): run it, replay its first answer, or refuse it.</summary>
+    [Alias("idempotency.claim")]
+    Task<IdempotentClaim> ClaimIdempotencyKey(IdempotentRequest request);
+
+    /// <summary>
+    /// Ends a claim: keeps <paramref name="answer"/> durably for 24 h, or with null (a 5xx, a
+    /// failure) releases the key so a repeat runs again.
+    /// </summary>
+    [Alias("idempotency.complete")]
+    Task CompleteIdempotencyKey(IdempotentRequest request, Guid lease, StoredAnswer? answer);
 }
 
 /// <summary>A stateless grain the API calls to prove the cluster answers (readiness).</summary>

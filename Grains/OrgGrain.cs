@@ -17,7 +17,8 @@ namespace Credentials.Grains;
 /// <remarks>
 /// What an org does, one partial file each: <c>OrgGrain.Platform.cs</c> (the platform record),
 /// <c>OrgGrain.Tokens.cs</c> (API tokens), <c>OrgGrain.Issuers.cs</c> (issuers),
-/// <c>OrgGrain.Images.cs</c> (image records; their blobs are counted by <see cref="BlobBookkeeping"/>).
+/// <c>OrgGrain.Images.cs</c> (image records; their blobs are counted by <see cref="BlobBookkeeping"/>),
+/// <c>OrgGrain.Idempotency.cs</c> (Idempotency-Keys and their kept answers).
 /// This file holds what they share: activation, the commit and the call filter.
 /// </remarks>
 [Reentrant]
@@ -45,6 +46,7 @@ public sealed partial class OrgGrain(ChunkStore store, IBlobStore blobs, TimePro
         _commit = new GroupCommit(store, TakeChanges, OnCommitFailed);
         _platformRow = new SingleRow<PlatformRecord>(StoredOrgs.PlatformKey(Org));
         _tokens = new SingleRow<TokenSet>($"{Org}/tokens");
+        _idempotency = NewIdempotencyLedger();
         try
         {
             await _platformRow.LoadAsync(store);
@@ -58,6 +60,7 @@ public sealed partial class OrgGrain(ChunkStore store, IBlobStore blobs, TimePro
             await _tokens.LoadAsync(store);
             WarnIfRepaired("issuers", await _issuers.LoadAsync(store));
             WarnIfRepaired("images", await _images.LoadAsync(store));
+            WarnIfRepaired("idempotency keys", await _idempotency.LoadAsync(store));
         }
         catch (Exception ex) when (StorageFailures.IsStorageFailure(ex))
         {
@@ -88,6 +91,8 @@ public sealed partial class OrgGrain(ChunkStore store, IBlobStore blobs, TimePro
         if (_tokens.TakeChange() is { } tokens) writes.Add(tokens);
         foreach (var chunk in _issuers.TakeChanges()) writes.Add(chunk);
         foreach (var chunk in _images.TakeChanges()) writes.Add(chunk);
+        // Last: a key is durable only after the change whose answer it keeps.
+        foreach (var chunk in _idempotency.TakeChanges()) writes.Add(chunk);
         return writes;
     }
 

@@ -32,6 +32,8 @@ public static class Extensions
         services.TryAddSingleton<IBlobStore>(sp => BlobStores.For(
             sp.GetRequiredService<Credentials.Grains.Storage.StorageBackend>(),
             sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<Orleans.Configuration.ClusterOptions>>().Value.ServiceId));
+        services.AddOptions<Credentials.Grains.Idempotency.IdempotencyOptions>().Bind(configuration.GetSection(Credentials.Grains.Idempotency.IdempotencyOptions.Section))
+            .Validate(o => o.IsValid, Credentials.Grains.Idempotency.IdempotencyOptions.ValidationMessage).ValidateOnStart();
         services.AddOptions<MediaOptions>().Bind(configuration.GetSection("Media")).ValidateDataAnnotations().ValidateOnStart();
         if (topology.Kind != HostKind.ClusterClient) services.AddMediaCache();
 
@@ -121,6 +123,8 @@ public static class Extensions
         app.UseClientAddressRateLimit();
         app.UseRateLimiter();
         app.UseAuthorization();
+        // After authorization: a key is scoped to the credential, and a refused call keeps nothing.
+        app.UseMiddleware<IdempotencyMiddleware>();
         app.MapApiReference();
         var adminToken = app.Services.GetRequiredService<AdminToken>();
         app.Lifetime.ApplicationStarted.Register(() => adminToken.AnnounceIfGenerated(app.Urls));

@@ -32,6 +32,9 @@ public static partial class CredentialsSiloExtensions
             // No data annotations here (this project has no Options.DataAnnotations): the rule is IsValid.
             .Validate(limits => limits.IsValid, Quotas.OrgLimits.ValidationMessage)
             .ValidateOnStart();
+        silo.Services.AddOptions<Idempotency.IdempotencyOptions>().Bind(silo.Configuration.GetSection(Idempotency.IdempotencyOptions.Section))
+            .Validate(options => options.IsValid, Idempotency.IdempotencyOptions.ValidationMessage)
+            .ValidateOnStart();
         silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp =>
             new SchemaInitializer(backend, migrateSchema, sp.GetRequiredService<ILogger<SchemaInitializer>>()));
         silo.AddAdoNetGrainStorage(StorageName, options =>

@@ -33,4 +33,5 @@ public sealed class StorageJsonSerializer : IGrainStorageSerializer
 [JsonSerializable(typeof(Chunk<ImageRecord>))]
 [JsonSerializable(typeof(PlatformRecord))]
 [JsonSerializable(typeof(TokenSet))]
+[JsonSerializable(typeof(Chunk<Idempotency.IdempotencyRecord>))]
 internal sealed partial class StorageJsonContext : JsonSerializerContext;
