@@ -81,7 +81,8 @@ public sealed partial class IdempotencyMiddleware(
             await next(context); // the endpoint's 400
             return;
         }
-        var keyed = new IdempotentRequest(Scope(credential, request, values[0]!), fingerprint, creates);
+        var path = request.PathBase.Add(request.Path).Value!;
+        var keyed = new IdempotentRequest(Scope(credential, path, values[0]!), fingerprint, creates);
         var grain = grains.GetGrain<IOrgGrain>(org!);
         var claim = await grain.ClaimIdempotencyKey(keyed);
         switch (claim.Start)
@@ -178,11 +179,8 @@ public sealed partial class IdempotencyMiddleware(
         key is { Length: > 0 and <= MaxKeyLength } && key.All(c => c is >= ' ' and <= '~');
 
     /// <summary>Who asked, where, with which key: one digest, so a key is never shared between credentials or paths.</summary>
-    public static string Scope(string credential, HttpRequest request, string key)
-    {
-        var path = request.PathBase.Add(request.Path).Value!.TrimEnd('/');
-        return Base64Url(SHA256.HashData(Encoding.UTF8.GetBytes($"{credential}\n{path}\n{key}")));
-    }
+    public static string Scope(string credential, string path, string key) =>
+        Base64Url(SHA256.HashData(Encoding.UTF8.GetBytes($"{credential}\n{path.TrimEnd('/')}\n{key}")));
 
     private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 
