@@ -1,4 +1,5 @@
 using System.Net;
+using Credentials.Grains.Blobs;
 using Credentials.Tests.Infrastructure;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
@@ -53,6 +54,63 @@ public abstract class IdempotencyDurabilityTests(Backend backend)
         Assert.Equal(HttpStatusCode.OK, after.Status);
         Assert.False(after.Replayed);
         Assert.Equal(2, await admin.IssuerCountAsync(org));
+    }
+
+    [Fact]
+    public async Task A_repeat_sent_while_the_first_upload_is_still_storing_its_bytes_is_409_then_replays_once_it_is_answered()
+    {
+        var gate = new GatedBlobStore();
+        await using var service = new ApiFactory(backend);
+        await using var gated = service.WithWebHostBuilder(b => b.ConfigureTestServices(gate.Decorate));
+        var admin = gated.CreateClient();
+        admin.DefaultRequestHeaders.Authorization = new("Api-Token", ApiFactory.AdminToken);
+        var org = await admin.CreatePlatformAsync();
+        var key = NewKey();
+        Func<HttpContent> upload = () => Images.ImageRequests.Upload(Images.SampleImages.Png(), "logo.png", "image/png", "Logo");
+
+        var first = admin.PostAsync(Images.ImageRequests.Images(org), upload, key);
+        await gate.Entered.WaitAsync(TimeSpan.FromSeconds(30));
+        var repeat = await admin.PostAsync(Images.ImageRequests.Images(org), upload, key);
+        gate.Open();
+        var answered = await first;
+        var replay = await admin.PostAsync(Images.ImageRequests.Images(org), upload, key);
+
+        Assert.Equal(HttpStatusCode.Conflict, repeat.Status);
+        Assert.Equal(HttpStatusCode.OK, answered.Status);
+        replay.AssertReplayOf(answered);
+    }
+
+    /// <summary>Holds every blob put until the test opens it: the first upload is provably still running.</summary>
+    private sealed class GatedBlobStore
+    {
+        private readonly TaskCompletionSource _entered = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource _open = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Task Entered => _entered.Task;
+
+        public void Open() => _open.TrySetResult();
+
+        public void Decorate(IServiceCollection services)
+        {
+            var inner = services.Last(d => d.ServiceType == typeof(IBlobStore));
+            services.AddSingleton<IBlobStore>(sp => new Store((IBlobStore)(inner.ImplementationInstance ?? inner.ImplementationFactory!(sp)), this));
+        }
+
+        private sealed class Store(IBlobStore inner, GatedBlobStore gate) : IBlobStore
+        {
+            public async Task PutAsync(string org, string sha256, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default)
+            {
+                gate._entered.TrySetResult();
+                await gate._open.Task;
+                await inner.PutAsync(org, sha256, content, cancellationToken);
+            }
+
+            public Task<byte[]?> GetAsync(string org, string sha256, CancellationToken cancellationToken = default) => inner.GetAsync(org, sha256, cancellationToken);
+            public Task<Stream?> OpenReadAsync(string org, string sha256, CancellationToken cancellationToken = default) => inner.OpenReadAsync(org, sha256, cancellationToken);
+            public Task<bool> ExistsAsync(string org, string sha256, CancellationToken cancellationToken = default) => inner.ExistsAsync(org, sha256, cancellationToken);
+            public Task DeleteAsync(string org, string sha256, CancellationToken cancellationToken = default) => inner.DeleteAsync(org, sha256, cancellationToken);
+            public IAsyncEnumerable<(string Sha256, DateTimeOffset Stored)> ListAsync(string org, CancellationToken cancellationToken = default) => inner.ListAsync(org, cancellationToken);
+        }
     }
 
     /// <summary>A clock the test moves; everything the service times by it (the key's 24 hours) follows.</summary>
