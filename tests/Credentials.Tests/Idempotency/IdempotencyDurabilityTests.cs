@@ -35,6 +35,45 @@ public abstract class IdempotencyDurabilityTests(Backend backend)
     }
 
     [Fact]
+    public async Task Kept_keys_count_in_the_org_record_bytes_and_still_do_after_a_restart()
+    {
+        var first = new ApiFactory(backend);
+        first.Settings["Limits:MaxOrgRecordBytes"] = "16000";
+        string keyedOrg;
+        int plain, keyed;
+        await using (first)
+        {
+            var admin = first.AdminClient();
+            var plainOrg = await admin.CreatePlatformAsync();
+            keyedOrg = await admin.CreatePlatformAsync();
+            plain = await FillAsync(admin, plainOrg, keyed: false);
+            keyed = await FillAsync(admin, keyedOrg, keyed: true);
+        }
+        // Each kept key holds its answer, about an issuer's worth: keyed writes fill the org about twice as fast.
+        Assert.InRange(keyed, 1, plain * 2 / 3);
+
+        var second = first.Restarted();
+        second.Settings["Limits:MaxOrgRecordBytes"] = "16000";
+        await using (second)
+        {
+            var refused = await second.AdminClient().PostAsync(TestRequests.Issuers(keyedOrg), Issuer, NewKey());
+            Assert.Equal(HttpStatusCode.Conflict, refused.Status);
+            Assert.Contains("urn:credentials:quota-exceeded", refused.Text);
+        }
+    }
+
+    /// <summary>Creates issuers until the org's record quota refuses one; how many were stored.</summary>
+    private static async Task<int> FillAsync(HttpClient admin, string org, bool keyed)
+    {
+        for (var created = 0; ; created++)
+        {
+            var answer = keyed ? await admin.PostAsync(TestRequests.Issuers(org), Issuer, NewKey()) : await admin.PostAsync(TestRequests.Issuers(org), Issuer);
+            if (answer.Status == HttpStatusCode.Conflict) return created;
+            Assert.True(answer.Status == HttpStatusCode.OK && created < 1000, $"{(int)answer.Status} {answer.Text}");
+        }
+    }
+
+    [Fact]
     public async Task A_key_expires_24_hours_after_its_answer_and_the_repeat_then_runs_again()
     {
         var clock = new ManualClock(DateTimeOffset.UtcNow);
