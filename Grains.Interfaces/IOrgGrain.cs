@@ -121,6 +121,16 @@ public interface IOrgGrain : IGrainWithStringKey
     /// <summary>For the webhook's delivery grain: its target and its next events after <paramref name="after"/>.</summary>
     [Alias("webhooks.work"), ReadOnly]
     Task<WebhookWork> TakeWebhookWork(string id, long after, int max);
+    /// <summary>Starts a request that carries an Idempotency-Key (C3): run it, replay its first answer, or refuse it.</summary>
+    [Alias("idempotency.claim")]
+    Task<IdempotentClaim> ClaimIdempotencyKey(IdempotentRequest request);
+
+    /// <summary>
+    /// Ends a claim: keeps <paramref name="answer"/> durably for 24 h, or with null (a 5xx, a
+    /// failure) releases the key so a repeat runs again.
+    /// </summary>
+    [Alias("idempotency.complete")]
+    Task CompleteIdempotencyKey(IdempotentRequest request, Guid lease, StoredAnswer? answer);
 }
 
 /// <summary>A stateless grain the API calls to prove the cluster answers (readiness).</summary>

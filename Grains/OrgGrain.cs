@@ -19,7 +19,8 @@ namespace Credentials.Grains;
 /// <c>OrgGrain.Tokens.cs</c> (API tokens), <c>OrgGrain.Issuers.cs</c> (issuers),
 /// <c>OrgGrain.Images.cs</c> (image records; their blobs are counted by <see cref="BlobBookkeeping"/>),
 /// <c>OrgGrain.Renditions.cs</c> (PNG renditions of images, C2),
-/// <c>OrgGrain.Events.cs</c> (the event log every change is recorded in).
+/// <c>OrgGrain.Events.cs</c> (the event log every change is recorded in),
+/// <c>OrgGrain.Idempotency.cs</c> (Idempotency-Keys and their kept answers).
 /// This file holds what they share: activation, the commit and the call filter.
 /// </remarks>
 [Reentrant]
@@ -50,6 +51,7 @@ public sealed partial class OrgGrain(ChunkStore store, IBlobStore blobs, TimePro
         _platformRow = new SingleRow<PlatformRecord>(StoredOrgs.PlatformKey(Org));
         _tokens = new SingleRow<TokenSet>($"{Org}/tokens");
         _webhooks = new SingleRow<Webhooks.WebhookSet>($"{Org}/webhooks");
+        _idempotency = NewIdempotencyLedger();
         try
         {
             await _platformRow.LoadAsync(store);
@@ -67,6 +69,7 @@ public sealed partial class OrgGrain(ChunkStore store, IBlobStore blobs, TimePro
             WarnIfRepaired("events", await _events.LoadAsync(store));
             _notifiedEventId = _events.LastId; // what was loaded is durable: change feeds may read it
             WarnIfRepaired("renditions", await _renditions.LoadAsync(store));
+            WarnIfRepaired("idempotency keys", await _idempotency.LoadAsync(store));
         }
         catch (Exception ex) when (StorageFailures.IsStorageFailure(ex))
         {
@@ -100,8 +103,10 @@ public sealed partial class OrgGrain(ChunkStore store, IBlobStore blobs, TimePro
         foreach (var chunk in _issuers.TakeChanges()) writes.Add(chunk);
         foreach (var chunk in _images.TakeChanges()) writes.Add(chunk);
         foreach (var chunk in _renditions.TakeChanges()) writes.Add(chunk);
-        // Last: written one by one, an event is never stored before its change.
+        // After the changes: should rows ever be written one by one, an event is never stored
+        // before its change, and a key only after the change whose answer it keeps.
         foreach (var chunk in _events.TakeChanges(clock.GetUtcNow())) writes.Add(chunk);
+        foreach (var chunk in _idempotency.TakeChanges()) writes.Add(chunk);
         return writes;
     }
 

@@ -22,7 +22,8 @@ public static class TokensApi
         group.MapPost("/", CreateToken)
             .WithName("CreateToken")
             .WithSummary("Create an org API token; the answer is the only time the secret is shown.")
-            .Accepts<CreateTokenRequest>("application/json");
+            .Accepts<CreateTokenRequest>("application/json")
+            .RefusesIdempotencyKey();
 
         group.MapGet("/", ListTokens)
             .WithName("ListTokens")

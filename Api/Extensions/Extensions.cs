@@ -32,6 +32,8 @@ public static class Extensions
         services.TryAddSingleton<IBlobStore>(sp => BlobStores.For(
             sp.GetRequiredService<Credentials.Grains.Storage.StorageBackend>(),
             sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<Orleans.Configuration.ClusterOptions>>().Value.ServiceId));
+        services.AddOptions<Credentials.Grains.Idempotency.IdempotencyOptions>().Bind(configuration.GetSection(Credentials.Grains.Idempotency.IdempotencyOptions.Section))
+            .Validate(o => o.IsValid, Credentials.Grains.Idempotency.IdempotencyOptions.ValidationMessage).ValidateOnStart();
         services.AddOptions<MediaOptions>().Bind(configuration.GetSection("Media")).ValidateDataAnnotations().ValidateOnStart();
         if (topology.Kind != HostKind.ClusterClient) services.AddMediaCache();
         services.AddOptions<RenditionOptions>().Bind(configuration.GetSection("Renditions")).ValidateDataAnnotations().ValidateOnStart();
@@ -125,6 +127,8 @@ public static class Extensions
         app.UseRateLimiter();
         app.UseAuthorization();
         app.UseMiddleware<RequestActorMiddleware>();
+        // After authorization: a key is scoped to the credential, and a refused call keeps nothing.
+        app.UseMiddleware<IdempotencyMiddleware>();
         app.MapApiReference();
         var adminToken = app.Services.GetRequiredService<AdminToken>();
         app.Lifetime.ApplicationStarted.Register(() => adminToken.AnnounceIfGenerated(app.Urls));

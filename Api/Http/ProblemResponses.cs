@@ -30,7 +30,7 @@ public static class ProblemResponses
 
     /// <summary>
     /// What the pipeline may answer before or around the handler: 401 and 403 where credentials
-    /// are required, 429 where rate limits apply, 413 and 415 where a body is taken, and 503
+    /// are required, 409 and 422 where an Idempotency-Key is taken, 429 where rate limits apply, 413 and 415 where a body is taken, and 503
     /// (a dependency down, <see cref="StatusExceptionHandler"/>) unless the endpoint is credential-free.
     /// </summary>
     public static IEnumerable<int> Implied(IEnumerable<object> metadata)
@@ -44,6 +44,11 @@ public static class ProblemResponses
         {
             yield return StatusCodes.Status413PayloadTooLarge;
             yield return StatusCodes.Status415UnsupportedMediaType;
+        }
+        if (IdempotencyOpenApi.TakesKey(metadata))
+        {
+            yield return StatusCodes.Status409Conflict;
+            yield return StatusCodes.Status422UnprocessableEntity;
         }
         if (!metadata.OfType<DisableRateLimitingAttribute>().Any()) yield return StatusCodes.Status429TooManyRequests;
         if (!CredentialFree.IsCredentialFree(metadata)) yield return StatusCodes.Status503ServiceUnavailable;

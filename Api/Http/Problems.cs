@@ -55,6 +55,14 @@ public static class Problems
             Detail = detail,
         });
 
+    /// <summary>A repeat of a request whose Idempotency-Key is still held by the first (C3).</summary>
+    public static ProblemHttpResult IdempotencyKeyInUse(string? detail = null) =>
+        Problem(StatusCodes.Status409Conflict, "Conflict", detail ?? "A request with this Idempotency-Key is still running; retry once it has been answered.");
+
+    /// <summary>An Idempotency-Key sent again with a different body (C3).</summary>
+    public static ProblemHttpResult IdempotencyKeyReused() =>
+        Problem(StatusCodes.Status422UnprocessableEntity, "Unprocessable Entity", "This Idempotency-Key was used with a different request body; use a new key for a new request.");
+
     /// <summary>The body of a 429; the caller sends <c>Retry-After</c> with the same seconds.</summary>
     public static ProblemHttpResult TooManyRequests(int retryAfterSeconds) =>
         Problem(StatusCodes.Status429TooManyRequests, "Too Many Requests", $"Rate limit exceeded; retry after {retryAfterSeconds} s.");

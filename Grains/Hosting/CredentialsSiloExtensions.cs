@@ -35,6 +35,9 @@ public static partial class CredentialsSiloExtensions
         silo.Services.AddOptions<Events.EventOptions>().Bind(silo.Configuration.GetSection(Events.EventOptions.Section))
             .Validate(events => events.IsValid, Events.EventOptions.ValidationMessage)
             .ValidateOnStart();
+        silo.Services.AddOptions<Idempotency.IdempotencyOptions>().Bind(silo.Configuration.GetSection(Idempotency.IdempotencyOptions.Section))
+            .Validate(options => options.IsValid, Idempotency.IdempotencyOptions.ValidationMessage)
+            .ValidateOnStart();
         silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp =>
             new SchemaInitializer(backend, migrateSchema, sp.GetRequiredService<ILogger<SchemaInitializer>>()));
         silo.AddAdoNetGrainStorage(StorageName, options =>

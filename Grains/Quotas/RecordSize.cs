@@ -14,10 +14,14 @@ public static class RecordSize
     private static readonly JsonTypeInfo<Issuer> IssuerJson = TypeInfo<Issuer>();
     private static readonly JsonTypeInfo<ImageRecord> ImageJson = TypeInfo<ImageRecord>();
     private static readonly JsonTypeInfo<PlatformRecord> PlatformJson = TypeInfo<PlatformRecord>();
+    private static readonly JsonTypeInfo<Idempotency.IdempotencyRecord> IdempotencyJson = TypeInfo<Idempotency.IdempotencyRecord>();
 
     public static long Of(Issuer issuer) => Measure(issuer, IssuerJson);
 
     public static long Of(ImageRecord image) => Measure(image, ImageJson);
+
+    /// <summary>A kept Idempotency-Key with its answer: counted in the org's record bytes.</summary>
+    public static long Of(Idempotency.IdempotencyRecord record) => Measure(record, IdempotencyJson);
 
     /// <summary>A platform as its row stores it (bounds the org directory's replies).</summary>
     public static long Of(Platform platform) => Measure(new PlatformRecord(platform.Key, platform.Name, platform.Created), PlatformJson);

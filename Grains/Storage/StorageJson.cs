@@ -38,4 +38,5 @@ public sealed class StorageJsonSerializer : IGrainStorageSerializer
 [JsonSerializable(typeof(Webhooks.WebhookSet))]
 [JsonSerializable(typeof(Webhooks.DeliveryState))]
 [JsonSerializable(typeof(Webhooks.StoredReminder))]
+[JsonSerializable(typeof(Chunk<Idempotency.IdempotencyRecord>))]
 internal sealed partial class StorageJsonContext : JsonSerializerContext;
