@@ -43,6 +43,7 @@ if [[ -z "$OUT" ]]; then
     mkdir -p "$BENCH_DIR/results"
     OUT="$BENCH_DIR/results/cluster-faults-$(date -u +%Y%m%dT%H%M%SZ).md"
 fi
+mkdir -p "$(dirname "$OUT")"
 OUT="$(cd "$(dirname "$OUT")" && pwd)/$(basename "$OUT")"
 
 port_is_free() { [[ -z "$(ss -Htan "sport = :$1")" ]]; }

@@ -32,6 +32,9 @@ public sealed partial class BlobDeletionFollower(
 
     public long Now() => clock.GetTimestamp();
 
+    /// <summary>Whether the last complete poll is recent enough for hits to be served.</summary>
+    public bool IsCurrent => clock.GetTimestamp() < Volatile.Read(ref _currentUntil);
+
     public bool Serves(long added)
     {
         var now = clock.GetTimestamp();
