@@ -9,7 +9,9 @@
 #      a) silo-1 killed with SIGKILL at 8 s (then started again);
 #      b) the cluster's PostgreSQL restarted (pg_ctl restart -m fast) at 8 s and every 10 s.
 #
-#   bash bench/cluster-faults.sh [--duration SECS] [--fault-duration SECS] [--out FILE]
+#   bash bench/cluster-faults.sh [--duration SECS] [--fault-duration SECS] [--parts LIST] [--out FILE]
+#
+#   --parts LIST   a comma list of budget, silo-kill, pg-restart (default: all three)
 #
 # Writes bench/results/cluster-faults-<UTC>.md; exit 1 if any part failed. The cluster, its
 # PostgreSQL and state directory are this script's own and removed on exit (KEEP_CLUSTER=1 keeps them).
@@ -20,21 +22,28 @@ REPO_ROOT="$(cd "$BENCH_DIR/.." && pwd)"
 PG_BIN=/usr/lib/postgresql/15/bin
 DURATION=10
 FAULT_DURATION=40
+PARTS="budget,silo-kill,pg-restart"
 OUT=""
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --duration) DURATION="${2:?}"; shift 2 ;;
         --fault-duration) FAULT_DURATION="${2:?}"; shift 2 ;;
+        --parts) PARTS="${2:?}"; shift 2 ;;
         --out) OUT="${2:?}"; shift 2 ;;
-        -h|--help) sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "cluster-faults.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
     esac
 done
 log() { echo "cluster-faults: $*" >&2; }
+part() { [[ ",$PARTS," == *",$1,"* ]]; }
+for p in ${PARTS//,/ }; do
+    [[ "$p" =~ ^(budget|silo-kill|pg-restart)$ ]] || { log "unknown part $p (budget, silo-kill, pg-restart)"; exit 2; }
+done
 if [[ -z "$OUT" ]]; then
     mkdir -p "$BENCH_DIR/results"
     OUT="$BENCH_DIR/results/cluster-faults-$(date -u +%Y%m%dT%H%M%SZ).md"
 fi
+mkdir -p "$(dirname "$OUT")"
 OUT="$(cd "$(dirname "$OUT")" && pwd)/$(basename "$OUT")"
 
 port_is_free() { [[ -z "$(ss -Htan "sport = :$1")" ]]; }
@@ -82,7 +91,7 @@ TOKEN="$(cat "$DIR/admin-token")"
 {
     echo "# Cluster fault run $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
     echo
-    echo "- command: \`bash bench/cluster-faults.sh --duration $DURATION --fault-duration $FAULT_DURATION\`"
+    echo "- command: \`bash bench/cluster-faults.sh --duration $DURATION --fault-duration $FAULT_DURATION --parts $PARTS\`"
     echo "- service: $(git -C "$REPO_ROOT" rev-parse --short HEAD) (+ uncommitted: $(git -C "$REPO_ROOT" status --porcelain -- Api Grains Grains.Interfaces Silo | wc -l) files), Release; deploy/local-cluster.sh: 2 silos + 2 API nodes (Orleans clients), RateLimiting off"
     echo "- PostgreSQL: $(psql_value 'SHOW server_version'), max_connections = $(psql_value 'SHOW max_connections')"
     echo "- CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//') — nproc $(nproc); memory $(free -h | awk '/^Mem:/ {print $2}')"
@@ -100,22 +109,28 @@ bench() {
 }
 
 rc=0
-log "1. connection budget: 64 clients per scenario, ${DURATION} s each"
-bench --label "cluster, budget" --scenarios read-list,write-create,upload,media-get --concurrency 64 \
-    --duration "$DURATION" --warmup 2 || rc=1
-# The bar: every error is a 503 (the errors column lists the kinds: "12 (503×12)").
-bad="$(grep -F '| cluster, budget |' "$OUT" | awk -F'|' '{print $15}' | grep -oE '\([^)]*\)' | tr -d '()' | tr ',' '\n' | sed 's/^ *//' | grep -v '^503×' || true)"
-if [[ -n "$bad" ]]; then log "budget: errors other than 503: $(echo $bad)"; rc=1; fi
+if part budget; then
+    log "1. connection budget: 64 clients per scenario, ${DURATION} s each"
+    bench --label "cluster, budget" --scenarios read-list,write-create,upload,media-get --concurrency 64 \
+        --duration "$DURATION" --warmup 2 || rc=1
+    # The bar: every error is a 503 (the errors column lists the kinds: "12 (503×12)").
+    bad="$(grep -F '| cluster, budget |' "$OUT" | awk -F'|' '{print $15}' | grep -oE '\([^)]*\)' | tr -d '()' | tr ',' '\n' | sed 's/^ *//' | grep -v '^503×' || true)"
+    if [[ -n "$bad" ]]; then log "budget: errors other than 503: $(echo $bad)"; rc=1; fi
+fi
 
-log "2a. fault-writes with silo-1 killed at 8 s"
-bench --label "cluster, silo-1 SIGKILL" --scenarios fault-writes --concurrency 16 --orgs 8 --duration "$FAULT_DURATION" \
-    --fault-at 8 --fault-command "kill -9 \$(cat '$DIR/silo-1.pid') && echo killed silo-1" || rc=1
-LOCAL_CLUSTER_BUILD=0 bash "$REPO_ROOT/deploy/local-cluster.sh" up >>"$DIR/up.log" 2>&1 || { log "could not restart silo-1"; rc=1; }
+if part silo-kill; then
+    log "2a. fault-writes with silo-1 killed at 8 s"
+    bench --label "cluster, silo-1 SIGKILL" --scenarios fault-writes --concurrency 16 --orgs 8 --duration "$FAULT_DURATION" \
+        --fault-at 8 --fault-command "kill -9 \$(cat '$DIR/silo-1.pid') && echo killed silo-1" || rc=1
+    LOCAL_CLUSTER_BUILD=0 bash "$REPO_ROOT/deploy/local-cluster.sh" up >>"$DIR/up.log" 2>&1 || { log "could not restart silo-1"; rc=1; }
+fi
 
-log "2b. fault-writes with PostgreSQL restarted at 8 s and every 10 s"
-restart_pg="cd '$DIR' && $( [[ $EUID -eq 0 ]] && echo 'runuser -u postgres -- ' )'$PG_BIN/pg_ctl' restart -D '$DIR/pg' -l '$DIR/postgres.log' -m fast -w -t 60 >/dev/null && echo restarted PostgreSQL"
-bench --label "cluster, PostgreSQL restart" --scenarios fault-writes --concurrency 16 --orgs 8 --duration "$FAULT_DURATION" \
-    --fault-at 8 --fault-every 10 --fault-command "$restart_pg" || rc=1
+if part pg-restart; then
+    log "2b. fault-writes with PostgreSQL restarted at 8 s and every 10 s"
+    restart_pg="cd '$DIR' && $( [[ $EUID -eq 0 ]] && echo 'runuser -u postgres -- ' )'$PG_BIN/pg_ctl' restart -D '$DIR/pg' -l '$DIR/postgres.log' -m fast -w -t 60 >/dev/null && echo restarted PostgreSQL"
+    bench --label "cluster, PostgreSQL restart" --scenarios fault-writes --concurrency 16 --orgs 8 --duration "$FAULT_DURATION" \
+        --fault-at 8 --fault-every 10 --fault-command "$restart_pg" || rc=1
+fi
 
 kill "$SAMPLER" 2>/dev/null || true; SAMPLER=""
 {

@@ -9,6 +9,10 @@
 #   --start-postgres    also measure PostgreSQL on a throwaway server started here (the highest
 #                       major installed, or $PG_VERSION; as `postgres` on 127.0.0.1; scripts/lib/postgres.sh)
 #   --no-sqlite         skip the embedded SQLite backend
+#   --cluster           also measure the local cluster (deploy/local-cluster.sh: 2 silos + 2 API nodes in
+#                       client mode, same build) on the same PostgreSQL, after the embedded backends; the
+#                       bench spreads every scenario over both API nodes (ramp and activation are skipped
+#                       there). Needs --start-postgres or --postgres; appends cluster / postgres ratios
 #   --ref GIT_REF       build the Api from this commit (git archive) instead of the working tree
 #   --duration SECS     measured seconds per scenario (default 10)
 #   --warmup SECS       warm-up seconds per scenario (default 2)
@@ -43,6 +47,7 @@ die() { log "ERROR: $*"; exit 1; }
 POSTGRES_CONN=""
 START_POSTGRES=0
 RUN_SQLITE=1
+RUN_CLUSTER=0
 GIT_REF=""
 DURATION=10
 WARMUP=2
@@ -56,6 +61,7 @@ while [[ $# -gt 0 ]]; do
         --postgres) POSTGRES_CONN="${2:?--postgres needs a connection string}"; shift 2 ;;
         --start-postgres) START_POSTGRES=1; shift ;;
         --no-sqlite) RUN_SQLITE=0; shift ;;
+        --cluster) RUN_CLUSTER=1; shift ;;
         --ref) GIT_REF="${2:?--ref needs a git ref}"; shift 2 ;;
         --duration) DURATION="${2:?}"; shift 2 ;;
         --warmup) WARMUP="${2:?}"; shift 2 ;;
@@ -63,7 +69,7 @@ while [[ $# -gt 0 ]]; do
         --scenarios) SCENARIOS="${2:?}"; shift 2 ;;
         --out) OUT="${2:?}"; shift 2 ;;
         --) shift; EXTRA=("$@"); break ;;
-        -h|--help) sed -n '2,25p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,30p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) die "unknown option $1 (try --help)" ;;
     esac
 done
@@ -76,6 +82,10 @@ fi
 BACKENDS=()
 (( RUN_SQLITE )) && BACKENDS+=(sqlite)
 [[ -n "$POSTGRES_CONN" || $START_POSTGRES -eq 1 ]] && BACKENDS+=(postgres)
+if (( RUN_CLUSTER )); then
+    [[ -n "$POSTGRES_CONN" || $START_POSTGRES -eq 1 ]] || die "--cluster needs --start-postgres or --postgres"
+    BACKENDS+=(cluster)
+fi
 (( ${#BACKENDS[@]} > 0 )) || die "nothing to measure (--no-sqlite without --postgres/--start-postgres)"
 command -v dotnet >/dev/null 2>&1 || die "the .NET SDK ('dotnet') is not on PATH"
 command -v curl >/dev/null 2>&1 || die "curl is required (readiness checks)"
@@ -87,6 +97,13 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 # ---------------------------------------------------------------------------------------------
 RUN_TMP="$(mktemp -d /tmp/credentials-bench.XXXXXX)"
 API_PID=""
+CLUSTER_DIR=""
+
+stop_cluster() {
+    [[ -n "$CLUSTER_DIR" ]] || return 0
+    LOCAL_CLUSTER_DIR="$CLUSTER_DIR" bash "$REPO_ROOT/deploy/local-cluster.sh" down >/dev/null 2>&1 || true
+    CLUSTER_DIR=""
+}
 
 stop_api() {
     [[ -n "$API_PID" ]] || return 0
@@ -104,6 +121,7 @@ stop_postgres() { pg_throwaway_cleanup; }
 
 cleanup() {
     stop_api
+    stop_cluster
     stop_postgres
     if [[ -n "${KEEP_BENCH_TMP:-}" ]]; then log "kept $RUN_TMP"; else rm -rf -- "$RUN_TMP"; fi
 }
@@ -183,6 +201,13 @@ dotnet build "$SRC/Api/Api.csproj" -c Release --artifacts-path "$ARTIFACTS" -nol
     || die "the Api did not build"
 API_DLL="$ARTIFACTS/bin/Api/release/Credentials.Api.dll"
 [[ -f "$API_DLL" ]] || die "no $API_DLL after the build"
+if (( RUN_CLUSTER )); then
+    log "building the Silo (Release) from $SOURCE_DESC ..."
+    dotnet build "$SRC/Silo/Silo.csproj" -c Release --artifacts-path "$ARTIFACTS" -nologo -v q -clp:ErrorsOnly \
+        || die "the Silo did not build"
+    SILO_DLL="$ARTIFACTS/bin/Silo/release/Credentials.Silo.dll"
+    [[ -f "$SILO_DLL" ]] || die "no $SILO_DLL after the build"
+fi
 
 log "building bench/Credentials.Bench (Release) ..."
 dotnet build "$BENCH_DIR/Credentials.Bench/Credentials.Bench.csproj" -c Release -nologo -v q -clp:ErrorsOnly \
@@ -201,7 +226,7 @@ OUT="$(cd "$(dirname "$OUT")" && pwd)/$(basename "$OUT")"
     echo "# Benchmark run $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
     echo
     echo "- command: \`bash bench/run.sh ${ORIGINAL_ARGS[*]:-}\`"
-    echo "- service: $SOURCE_DESC, Release, embedded (API + silo in one process)"
+    echo "- service: $SOURCE_DESC, Release, embedded (API + silo in one process)$( (( RUN_CLUSTER )) && echo "; cluster: deploy/local-cluster.sh, 2 silos + 2 client-mode API nodes, mutual TLS, same build and PostgreSQL server")"
     echo "- CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//') — nproc $(nproc)"
     echo "- memory: $(free -h | awk '/^Mem:/ {print $2 " total, " $7 " available"}')"
     echo "- disk under /tmp: $(df -h /tmp | awk 'NR==2 {print $1 " (" $2 ")"}')"
@@ -288,6 +313,55 @@ run_backend() {
     (( rc == 0 )) || die "[$backend] the bench failed (exit $rc); service log: $(tail -n 20 "$logf")"
 }
 
+# Nine consecutive free loopback ports for deploy/local-cluster.sh.
+free_port_block() {
+    local first tries=0 i ok
+    while (( tries++ < 200 )); do
+        first=$((20000 + RANDOM % (EPHEMERAL_START - 20000 - 9))); ok=1
+        for i in $(seq 0 8); do
+            if [[ "$TAKEN_PORTS" == *" $((first + i)) "* ]] || ! port_is_free $((first + i)); then ok=0; break; fi
+        done
+        if (( ok )); then
+            for i in $(seq 0 8); do TAKEN_PORTS+="$((first + i)) "; done
+            echo "$first"; return 0
+        fi
+    done
+    die "no block of 9 free TCP ports found"
+}
+
+# The local cluster on the same PostgreSQL (its own service id), both API nodes given to the bench.
+run_cluster() {
+    local scenarios="$1" first token rc=0
+    scenarios="$(tr ',' '\n' <<<"$scenarios" | grep -vxE 'ramp|activation' | paste -sd, -)"
+    [[ -n "$scenarios" ]] || { log "[cluster] nothing to run (ramp and activation are embedded only)"; return 0; }
+    first="$(free_port_block)"
+    token="cro_admin_bench_$(random_hex 24)"
+    CLUSTER_DIR="$RUN_TMP/cluster"
+    mkdir -p "$CLUSTER_DIR"
+    log "[cluster] starting 2 silos + 2 API nodes on 127.0.0.1:$first–$((first + 7))"
+    if ! env LOCAL_CLUSTER_DIR="$CLUSTER_DIR" LOCAL_CLUSTER_PORT="$first" LOCAL_CLUSTER_ID="bench-cluster-$(random_hex 4)" \
+        LOCAL_CLUSTER_POSTGRES="$POSTGRES_CONN" LOCAL_CLUSTER_ADMIN_TOKEN="$token" LOCAL_CLUSTER_BUILD=0 \
+        LOCAL_CLUSTER_SILO_BIN="$(dirname "$SILO_DLL")" LOCAL_CLUSTER_API_BIN="$(dirname "$API_DLL")" \
+        RateLimiting__Enabled=false Logging__LogLevel__Default=Warning \
+        bash "$REPO_ROOT/deploy/local-cluster.sh" up >"$RUN_TMP/cluster-up.log" 2>&1; then
+        tail -n 40 "$RUN_TMP/cluster-up.log" >&2
+        die "[cluster] the local cluster did not come up"
+    fi
+    log "[cluster] ready; running: $scenarios"
+    CREDENTIALS_ADMIN_TOKEN="$token" dotnet run --no-build -c Release --project "$BENCH_DIR/Credentials.Bench" -- \
+        --url "http://127.0.0.1:$first,http://127.0.0.1:$((first + 1))" --label cluster --out "$OUT" \
+        --duration "$DURATION" --warmup "$WARMUP" --concurrency "$CONCURRENCY" --scenarios "$scenarios" \
+        "${EXTRA[@]}" || rc=$?
+    if grep -qE '^(fail|crit)' "$CLUSTER_DIR"/*.log; then
+        log "[cluster] a node logged errors:"
+        grep -E -A3 '^(fail|crit)' "$CLUSTER_DIR"/*.log | head -n 40 >&2 || true
+        { echo; echo "[cluster] a node logged errors (first lines):"; echo '```'
+          grep -E -A3 '^(fail|crit)' "$CLUSTER_DIR"/*.log | head -n 20 || true; echo '```'; } >> "$OUT"
+    fi
+    stop_cluster
+    (( rc == 0 )) || die "[cluster] the bench failed (exit $rc)"
+}
+
 if (( START_POSTGRES )); then start_postgres; fi
 
 first=1
@@ -298,7 +372,7 @@ for backend in "${BACKENDS[@]}"; do
         scenarios="$(tr ',' '\n' <<<"$scenarios" | grep -vx ceiling | paste -sd, -)"
         [[ -n "$scenarios" ]] || continue
     fi
-    run_backend "$backend" "$scenarios"
+    if [[ "$backend" == cluster ]]; then run_cluster "$scenarios"; else run_backend "$backend" "$scenarios"; fi
     first=0
 done
 

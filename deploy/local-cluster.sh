@@ -23,6 +23,9 @@
 #   LOCAL_CLUSTER_ADMIN_TOKEN  super-admin token for both API nodes (default: generated once)
 #   LOCAL_CLUSTER_BUILD=0      run the binaries already built instead of building first
 #   LOCAL_CLUSTER_CONFIGURATION  Release (default) or Debug
+#   LOCAL_CLUSTER_SILO_BIN, LOCAL_CLUSTER_API_BIN  folders of Credentials.Silo.dll and
+#                              Credentials.Api.dll to run (default: Silo/bin/… and Api/bin/… of the
+#                              configuration); set both with LOCAL_CLUSTER_BUILD=0 (bench/run.sh --cluster)
 set -euo pipefail
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -137,7 +140,7 @@ up() {
             && dotnet build "$REPO_ROOT/Api/Api.csproj" -c "$CONFIGURATION" -nologo -v q >>"$DIR/build.log" 2>&1 \
             || { tail -30 "$DIR/build.log" >&2; die "build failed"; }
     fi
-    local silo_bin="$REPO_ROOT/Silo/bin/$CONFIGURATION/net10.0" api_bin="$REPO_ROOT/Api/bin/$CONFIGURATION/net10.0"
+    local silo_bin="${LOCAL_CLUSTER_SILO_BIN:-$REPO_ROOT/Silo/bin/$CONFIGURATION/net10.0}" api_bin="${LOCAL_CLUSTER_API_BIN:-$REPO_ROOT/Api/bin/$CONFIGURATION/net10.0}"
     [[ -f "$silo_bin/Credentials.Silo.dll" && -f "$api_bin/Credentials.Api.dll" ]] \
         || die "no binaries in $silo_bin and $api_bin (build first, or drop LOCAL_CLUSTER_BUILD=0)"
 

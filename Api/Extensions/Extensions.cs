@@ -35,10 +35,10 @@ public static class Extensions
         services.AddOptions<Credentials.Grains.Idempotency.IdempotencyOptions>().Bind(configuration.GetSection(Credentials.Grains.Idempotency.IdempotencyOptions.Section))
             .Validate(o => o.IsValid, Credentials.Grains.Idempotency.IdempotencyOptions.ValidationMessage).ValidateOnStart();
         services.AddOptions<MediaOptions>().Bind(configuration.GetSection("Media")).ValidateDataAnnotations().ValidateOnStart();
-        if (topology.Kind != HostKind.ClusterClient) services.AddMediaCache();
         services.AddOptions<RenditionOptions>().Bind(configuration.GetSection("Renditions")).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<RenditionRenderer>();
         services.AddSingleton<Renditions>();
+        services.AddMediaCache(followDeletions: topology.Kind == HostKind.ClusterClient);
 
         services.ConfigureHttpJsonOptions(options =>
         {
@@ -86,11 +86,11 @@ public static class Extensions
     }
 
     /// <summary>
-    /// Puts <see cref="CachedBlobStore"/> in front of the co-hosted silo's blob store: the grains
-    /// delete through it, so it drops what they delete. A client-mode API node has no such path
-    /// and serves media from the store (ADR 0003, amendment of issue 12).
+    /// Puts <see cref="CachedBlobStore"/> in front of the blob store. With a co-hosted silo the
+    /// grains delete through it, so it drops what they delete; a client-mode API node follows the
+    /// silos' deletion feed instead (<see cref="BlobDeletionFollower"/>, ADR 0017).
     /// </summary>
-    private static void AddMediaCache(this IServiceCollection services)
+    private static void AddMediaCache(this IServiceCollection services, bool followDeletions)
     {
         var store = services.Last(d => d.ServiceType == typeof(IBlobStore));
         services.Remove(store);
@@ -100,8 +100,29 @@ public static class Extensions
                 ?? (IBlobStore?)store.ImplementationFactory?.Invoke(sp)
                 ?? (IBlobStore)ActivatorUtilities.CreateInstance(sp, store.ImplementationType!);
             var media = sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<MediaOptions>>().Value;
-            return media.CacheBytes == 0 ? inner : new CachedBlobStore(inner, media.CacheBytes, media.CacheEntryBytes);
+            if (media.CacheBytes == 0) return inner;
+            if (!followDeletions) return new CachedBlobStore(inner, media.CacheBytes, media.CacheEntryBytes);
+            var follower = sp.GetRequiredService<BlobDeletionFollower>();
+            var cache = new CachedBlobStore(inner, media.CacheBytes, media.CacheEntryBytes, follower);
+            follower.Follow(cache);
+            return cache;
         });
+        if (!followDeletions) return;
+        services.AddSingleton(sp =>
+        {
+            var media = sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<MediaOptions>>().Value;
+            return new BlobDeletionFollower(sp.GetRequiredService<IGrainFactory>(), sp.GetRequiredService<TimeProvider>(),
+                media.DeletionStaleness, media.ClientCacheMaxAge, sp.GetRequiredService<ILogger<BlobDeletionFollower>>());
+        });
+        // Resolving the store first attaches the cache (none when Media:CacheBytes is 0: nothing to follow).
+        services.AddHostedService<BackgroundService>(sp => sp.GetRequiredService<IBlobStore>() is CachedBlobStore
+            ? sp.GetRequiredService<BlobDeletionFollower>()
+            : new NothingToFollow());
+    }
+
+    private sealed class NothingToFollow : BackgroundService
+    {
+        protected override Task ExecuteAsync(CancellationToken stoppingToken) => Task.CompletedTask;
     }
 
     public static void UseCredentialsPipeline(this WebApplication app)

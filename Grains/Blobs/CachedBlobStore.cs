@@ -3,9 +3,11 @@ namespace Credentials.Grains.Blobs;
 /// <summary>
 /// Hot blobs kept in memory in front of another store, so media in PostgreSQL mode is not a
 /// database read per request. Blobs are content-addressed, so an entry never goes stale; the one
-/// way it can become wrong is its deletion, and deletions go through <see cref="DeleteAsync"/>
-/// here, which drops it. That holds only where the deleting grain and the media endpoint share
-/// this instance (a co-hosted silo): an API node in client mode must not use it.
+/// way it can become wrong is its deletion. Where the deleting grain and the media endpoint share
+/// this instance (a co-hosted silo), deletions go through <see cref="DeleteAsync"/> here, which
+/// drops the entry. An API node in client mode hears of deletions made on the silos through a
+/// <see cref="ICacheFreshness"/> (<see cref="BlobDeletionFollower"/>), which calls <see cref="Evict"/>
+/// and <see cref="Clear"/> and says on each hit whether the entry may be served (ADR 0017).
 /// </summary>
 /// <remarks>
 /// Bounded in bytes: at most <c>capacityBytes</c> of blob content in all, least recently used
@@ -21,9 +23,10 @@ public sealed class CachedBlobStore : IBlobStore, IAsyncDisposable
     private readonly Dictionary<(string Org, string Sha256), LinkedListNode<Entry>> _entries = new();
     private readonly LinkedList<Entry> _recency = new();
     private readonly Dictionary<(string Org, string Sha256), Slot> _loading = new();
+    private readonly ICacheFreshness? _freshness;
     private long _bytes;
 
-    private sealed record Entry((string Org, string Sha256) Key, byte[] Content);
+    private sealed record Entry((string Org, string Sha256) Key, byte[] Content, long Added);
 
     /// <summary>What a load found: the bytes (small enough to cache), or the open stream of a blob too large to, or nothing.</summary>
     private readonly record struct Loaded(byte[]? Content, Stream? Stream);
@@ -34,13 +37,14 @@ public sealed class CachedBlobStore : IBlobStore, IAsyncDisposable
         public Task<Loaded> Task = null!;
     }
 
-    public CachedBlobStore(IBlobStore inner, long capacityBytes, long maxEntryBytes)
+    public CachedBlobStore(IBlobStore inner, long capacityBytes, long maxEntryBytes, ICacheFreshness? freshness = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(capacityBytes);
         ArgumentOutOfRangeException.ThrowIfNegative(maxEntryBytes);
         _inner = inner;
         _capacity = capacityBytes;
         _maxEntry = Math.Min(maxEntryBytes, capacityBytes);
+        _freshness = freshness;
     }
 
     /// <summary>Bytes of blob content held now; never above the capacity.</summary>
@@ -55,7 +59,13 @@ public sealed class CachedBlobStore : IBlobStore, IAsyncDisposable
         var loader = false;
         lock (_lock)
         {
-            if (_entries.TryGetValue(key, out var node))
+            if (_entries.TryGetValue(key, out var node) && _freshness?.Serves(node.Value.Added) == false)
+            {
+                // Not vouched for now: loaded again (and kept again) as on a miss.
+                Drop(node);
+                node = null;
+            }
+            if (node is not null)
             {
                 _recency.Remove(node);
                 _recency.AddFirst(node);
@@ -127,7 +137,7 @@ public sealed class CachedBlobStore : IBlobStore, IAsyncDisposable
     {
         if (content.Length > _maxEntry || _entries.ContainsKey(key)) return;
         while (_bytes + content.Length > _capacity && _recency.Last is { } oldest) Drop(oldest);
-        _entries[key] = _recency.AddFirst(new Entry(key, content));
+        _entries[key] = _recency.AddFirst(new Entry(key, content, _freshness?.Now() ?? 0));
         _bytes += content.Length;
     }
 
@@ -138,12 +148,25 @@ public sealed class CachedBlobStore : IBlobStore, IAsyncDisposable
         _bytes -= node.Value.Content.Length;
     }
 
-    private void Evict((string Org, string Sha256) key)
+    /// <summary>Forgets a blob deleted elsewhere; a load of it in flight keeps nothing.</summary>
+    public void Evict(string org, string sha256)
     {
         lock (_lock)
         {
-            _loading.Remove(key);
-            if (_entries.TryGetValue(key, out var node)) Drop(node);
+            _loading.Remove((org, sha256));
+            if (_entries.TryGetValue((org, sha256), out var node)) Drop(node);
+        }
+    }
+
+    /// <summary>Forgets every blob (deletions were missed); loads in flight keep nothing.</summary>
+    public void Clear()
+    {
+        lock (_lock)
+        {
+            _loading.Clear();
+            _entries.Clear();
+            _recency.Clear();
+            _bytes = 0;
         }
     }
 
@@ -157,7 +180,7 @@ public sealed class CachedBlobStore : IBlobStore, IAsyncDisposable
         {
             // After the store's delete, so a load that starts now finds nothing; a load that started
             // before loses its slot and keeps nothing.
-            Evict((org, sha256));
+            Evict(org, sha256);
         }
     }
 
@@ -174,4 +197,14 @@ public sealed class CachedBlobStore : IBlobStore, IAsyncDisposable
         _inner.ListAsync(org, cancellationToken);
 
     public ValueTask DisposeAsync() => _inner is IAsyncDisposable disposable ? disposable.DisposeAsync() : ValueTask.CompletedTask;
+}
+
+/// <summary>Whether a cached blob may be served, for a cache that hears of deletions from elsewhere.</summary>
+public interface ICacheFreshness
+{
+    /// <summary>A timestamp for an entry added now.</summary>
+    long Now();
+
+    /// <summary>Whether an entry added at <paramref name="added"/> may be served now; if not, it is loaded again.</summary>
+    bool Serves(long added);
 }

@@ -26,7 +26,10 @@ public static partial class CredentialsSiloExtensions
     public static ISiloBuilder AddCredentialsStorage(this ISiloBuilder silo, StorageBackend backend, bool migrateSchema = true)
     {
         silo.Services.AddSingleton(backend);
-        silo.Services.TryAddSingleton(sp => Blobs.BlobStores.For(backend, sp.GetRequiredService<IOptions<ClusterOptions>>().Value.ServiceId));
+        // Deletions are published to the feed client-mode API nodes' media caches follow (ADR 0017).
+        silo.Services.TryAddSingleton<Blobs.IBlobStore>(sp => new Blobs.DeletionPublishingBlobStore(
+            Blobs.BlobStores.For(backend, sp.GetRequiredService<IOptions<ClusterOptions>>().Value.ServiceId),
+            sp.GetRequiredService<IGrainFactory>(), sp.GetRequiredService<ILogger<Blobs.DeletionPublishingBlobStore>>()));
         silo.Services.AddSingleton(TimeProvider.System);
         silo.Services.AddOptions<Quotas.OrgLimits>().Bind(silo.Configuration.GetSection(Quotas.OrgLimits.Section))
             // No data annotations here (this project has no Options.DataAnnotations): the rule is IsValid.

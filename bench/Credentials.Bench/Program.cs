@@ -167,7 +167,7 @@ namespace Credentials.Bench
             first.Record((long)System.Diagnostics.Stopwatch.GetElapsedTime(sent).TotalMicroseconds);
 
             var next = 0L;
-            var workers = Enumerable.Range(0, Math.Max(1, Math.Min(o.UploadConcurrency, o.Images - 1))).Select(_ => Task.Run(async () =>
+            var workers = Enumerable.Range(0, Math.Max(1, Math.Min(o.UploadConcurrency, o.Images - 1))).Select(worker => Task.Run(async () =>
             {
                 var latency = new LatencyHistogram();
                 long i;
@@ -178,7 +178,7 @@ namespace Credentials.Bench
                         throw new TimeoutException($"Uploading {o.Images} images to {org} took more than {timeout.TotalSeconds:0} s (--seed-timeout).");
                     }
                     var start = System.Diagnostics.Stopwatch.GetTimestamp();
-                    using var request = uploader.PostImage(url, ServiceClient.ImageName(i));
+                    using var request = uploader.PostImage(FaultScenarios.OnNode(o, url, worker), ServiceClient.ImageName(i));
                     using var response = await client.SendAsync(request);
                     var body = await response.Content.ReadAsByteArrayAsync();
                     if (!response.IsSuccessStatusCode)
@@ -212,7 +212,7 @@ namespace Credentials.Bench
             using var client = LoadRunner.NewClient(o.Concurrency);
             return await LoadRunner.RunAsync("image-search-rare",
                 string.Create(CultureInfo.InvariantCulture, $"query={ServiceClient.Needle}, no limit: {hits:N0} of {o.Images:N0} images ({page.Length:N0} B)"),
-                client, (_, _) => service.Get(url), o.Concurrency, warmup, duration, o.MaxRequests);
+                client, (worker, _) => service.Get(FaultScenarios.OnNode(o, url, worker)), o.Concurrency, warmup, duration, o.MaxRequests);
         }
 
         /// <summary>image-search-common: <c>?query=icon&amp;limit=50</c>: every name matches, the scan stops after 50.</summary>
@@ -223,7 +223,7 @@ namespace Credentials.Bench
             using var client = LoadRunner.NewClient(o.Concurrency);
             return await LoadRunner.RunAsync("image-search-common",
                 string.Create(CultureInfo.InvariantCulture, $"query={ServiceClient.ImageCommonTerm}&limit=50: all {o.Images:N0} match, first 50 returned ({page.Length:N0} B)"),
-                client, (_, _) => service.Get(url), o.Concurrency, warmup, duration, o.MaxRequests);
+                client, (worker, _) => service.Get(FaultScenarios.OnNode(o, url, worker)), o.Concurrency, warmup, duration, o.MaxRequests);
         }
 
         /// <summary>
@@ -311,7 +311,7 @@ namespace Credentials.Bench
             var page = await service.FetchPageAsync(url, hits);
             using var client = LoadRunner.NewClient(o.Concurrency);
             return await LoadRunner.RunAsync("read-search", $"q={ServiceClient.Needle}: {hits} of {o.SearchIssuers}, limit=50 ({page.Length} B)",
-                client, (_, _) => service.Get(url), o.Concurrency, warmup, duration, o.MaxRequests);
+                client, (worker, _) => service.Get(FaultScenarios.OnNode(o, url, worker)), o.Concurrency, warmup, duration, o.MaxRequests);
         }
 
         private static async Task<ScenarioResult> Write(ServiceClient service, int orgCount, string name, BenchOptions o, TimeSpan warmup, TimeSpan duration)
@@ -372,32 +372,46 @@ namespace Credentials.Bench
             File.AppendAllText(path, (needsHeader ? "\n" + Header : "") + row, Encoding.UTF8);
         }
 
+        /// <summary>Backends compared by <see cref="AppendRatios"/>: the second's rate as a ratio of the first's.</summary>
+        private static readonly (string Base, string Other)[] Comparisons = [("sqlite", "postgres"), ("postgres", "cluster")];
+
         /// <summary>
-        /// Appends, for every scenario measured on both backends in the file's last table, the
-        /// PostgreSQL rate as a ratio of the embedded (SQLite) one: figures of one run on a shared
-        /// machine compare only as ratios.
+        /// Appends, for every scenario measured on both backends of a comparison (PostgreSQL against
+        /// embedded SQLite; the local cluster against embedded PostgreSQL), the second's rate as a
+        /// ratio of the first's, the machine time per answer each implies (1 / rate, both on the
+        /// same cores) and the difference in median latency: figures of one run on a shared machine
+        /// compare only as ratios and differences.
         /// </summary>
         public static void AppendRatios(string path)
         {
-            var rates = new Dictionary<(string Backend, string Scenario), double>();
+            var rows = new Dictionary<(string Backend, string Scenario), (double Rate, double P50)>();
             foreach (var line in File.ReadAllLines(path))
             {
                 var cells = line.Split('|');
-                // | UTC | backend | scenario | detail | conc | secs | requests | req/s | 2xx/s | ...
-                if (cells.Length < 10 || !double.TryParse(cells[9].Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out var rate)) continue;
-                rates[(cells[2].Trim(), cells[3].Trim())] = rate;
+                // | UTC | backend | scenario | detail | conc | secs | requests | req/s | 2xx/s | p50 ms | ...
+                if (cells.Length < 11 || !double.TryParse(cells[9].Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out var rate)) continue;
+                var p50 = double.TryParse(cells[10].Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out var ms) ? ms : double.NaN;
+                rows[(cells[2].Trim(), cells[3].Trim())] = (rate, p50);
             }
-            var pairs = rates.Keys.Where(k => k.Backend == "sqlite" && rates.ContainsKey(("postgres", k.Scenario))).Select(k => k.Scenario).ToArray();
-            if (pairs.Length == 0) return;
-            var table = new StringBuilder("\n| scenario | sqlite 2xx/s | postgres 2xx/s | postgres / sqlite |\n| --- | ---: | ---: | ---: |\n");
-            foreach (var scenario in pairs)
+            var table = new StringBuilder();
+            foreach (var (first, second) in Comparisons)
             {
-                var (sqlite, postgres) = (rates[("sqlite", scenario)], rates[("postgres", scenario)]);
-                table.Append(string.Create(CultureInfo.InvariantCulture,
-                    $"| {scenario} | {sqlite:0} | {postgres:0} | {(sqlite > 0 ? (postgres / sqlite).ToString("0.00", CultureInfo.InvariantCulture) : "—")} |\n"));
+                var pairs = rows.Keys.Where(k => k.Backend == first && rows.ContainsKey((second, k.Scenario))).Select(k => k.Scenario).ToArray();
+                if (pairs.Length == 0) continue;
+                table.Append(CultureInfo.InvariantCulture,
+                    $"\n| scenario | {first} 2xx/s | {second} 2xx/s | {second} / {first} | µs per answer, {first} → {second} | p50 ms, {first} → {second} (Δ) |\n| --- | ---: | ---: | ---: | ---: | ---: |\n");
+                foreach (var scenario in pairs)
+                {
+                    var (a, b) = (rows[(first, scenario)], rows[(second, scenario)]);
+                    table.Append(string.Create(CultureInfo.InvariantCulture,
+                        $"| {scenario} | {a.Rate:0} | {b.Rate:0} | {(a.Rate > 0 ? (b.Rate / a.Rate).ToString("0.00", CultureInfo.InvariantCulture) : "—")} | " +
+                        $"{PerAnswer(a.Rate)} → {PerAnswer(b.Rate)} | {a.P50:0.##} → {b.P50:0.##} ({b.P50 - a.P50:+0.##;-0.##;0}) |\n"));
+                }
             }
-            File.AppendAllText(path, table.Append('\n').ToString(), Encoding.UTF8);
+            if (table.Length > 0) File.AppendAllText(path, table.Append('\n').ToString(), Encoding.UTF8);
         }
+
+        private static string PerAnswer(double rate) => rate > 0 ? (1e6 / rate).ToString("0", CultureInfo.InvariantCulture) : "—";
 
         private static string Kinds(ScenarioResult r) =>
             r.Errors == 0 ? "" : " (" + string.Join(", ", r.ErrorKinds.Select(kv => $"{kv.Key}×{kv.Value}")) + ")";
@@ -436,7 +450,7 @@ namespace Credentials.Bench
         /// <summary>Where plots (PNG) and their data (CSV) go; default: beside <see cref="OutputPath"/>.</summary>
         public string PlotDirectory => _plotDirectory ?? Path.GetDirectoryName(Path.GetFullPath(OutputPath))!;
         private string? _plotDirectory;
-        /// <summary>Only append the postgres/sqlite ratio table to <see cref="OutputPath"/>; measure nothing.</summary>
+        /// <summary>Only append the ratio tables (postgres/sqlite, cluster/postgres) to <see cref="OutputPath"/>; measure nothing.</summary>
         public bool RatiosOnly { get; private set; }
 
         public const string Usage = """
@@ -473,8 +487,8 @@ namespace Credentials.Bench
               --activation-postgres CONN  activation on this PostgreSQL (default: env BENCH_ACTIVATION_POSTGRES,
                                    else a SQLite file in /tmp)
               --out FILE           Markdown file the table rows are appended to (default bench-results.md)
-              --ratios             measure nothing: append to --out the postgres/sqlite ratio of every
-                                   scenario measured on both (bench/run.sh does, after both backends)
+              --ratios             measure nothing: append to --out the postgres/sqlite and cluster/postgres
+                                   ratios of every scenario measured on both (bench/run.sh does, at the end)
             """;
 
         public static BenchOptions Parse(string[] args)

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Credentials.Tests.Auth;
+using Credentials.Tests.Images;
 using Credentials.Tests.Infrastructure;
 
 namespace Credentials.Tests.Cluster;
@@ -88,5 +89,27 @@ public sealed class LocalClusterTests(LocalClusterFixture cluster)
         Assert.Equal(HttpStatusCode.OK, served.StatusCode);
         Assert.Equal("image/png", served.Content.Headers.ContentType?.MediaType);
         Assert.Equal(png, await served.Content.ReadAsByteArrayAsync());
+    }
+
+    [Fact]
+    public async Task Node_2_serves_hot_media_from_memory_and_stops_within_2_seconds_of_its_delete_on_node_1()
+    {
+        using var admin1 = cluster.Client(1);
+        using var anonymous2 = new HttpClient { BaseAddress = cluster.ApiNode(2) };
+        var org = await admin1.CreatePlatformAsync();
+
+        // Cached: still served after its row is gone behind the service's back.
+        var kept = await admin1.UploadImageAsync(org, SampleImages.Png(5, 3, 21));
+        Assert.Equal(HttpStatusCode.OK, (await anonymous2.GetAsync(kept.MediaPath())).StatusCode);
+        await MediaChecks.DeleteBlobRowAsync(cluster.ClusterId, org, MediaChecks.HashOf(kept.MediaPath()));
+        Assert.Equal(HttpStatusCode.OK, (await anonymous2.GetAsync(kept.MediaPath())).StatusCode);
+
+        // Deleted through node 1 (grain on either silo process): node 2 hears of it from the feed.
+        var image = await admin1.UploadImageAsync(org, SampleImages.Png(6, 3, 22));
+        Assert.Equal(HttpStatusCode.OK, (await anonymous2.GetAsync(image.MediaPath())).StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await admin1.DeleteAsync(ImageRequests.Image(org, image.Id()))).StatusCode);
+        var deletedAt = Stopwatch.StartNew();
+        var gone = await MediaChecks.MediaGoneAsync(anonymous2, image.MediaPath(), deletedAt, TimeSpan.FromSeconds(2));
+        Assert.True(gone < TimeSpan.FromSeconds(2), $"still served {gone} after the delete");
     }
 }

@@ -108,6 +108,58 @@ public sealed class CachedBlobStoreTests
         Assert.Null(await ReadAsync(cache, "racing"));
     }
 
+    [Fact]
+    public async Task A_hit_the_freshness_does_not_vouch_for_is_read_from_the_store_again()
+    {
+        var store = new MemoryBlobStore();
+        await store.PutAsync(Org, "followed", Blob(4_000, 6));
+        var freshness = new Freshness();
+        var cache = new CachedBlobStore(store, 100_000, 10_000, freshness);
+        await ReadAsync(cache, "followed");
+        await ReadAsync(cache, "followed");
+        Assert.Equal(1, store.Opens);
+
+        freshness.Current = false;
+        await ReadAsync(cache, "followed");
+        await ReadAsync(cache, "followed");
+        Assert.Equal(3, store.Opens);
+
+        freshness.Current = true;
+        await ReadAsync(cache, "followed");
+        Assert.Equal(3, store.Opens);
+    }
+
+    [Fact]
+    public async Task Evict_and_clear_drop_entries_and_loads_in_flight()
+    {
+        var store = new MemoryBlobStore();
+        foreach (var name in new[] { "a", "b", "c" }) await store.PutAsync(Org, name, Blob(1_000, name[0]));
+        var cache = new CachedBlobStore(store, 100_000, 10_000, new Freshness());
+        await ReadAsync(cache, "a");
+        await ReadAsync(cache, "b");
+
+        cache.Evict(Org, "a");
+        Assert.Equal(1, cache.CachedCount);
+        Assert.Equal(1_000, cache.CachedBytes);
+
+        store.HoldOpens();
+        var loading = Task.Run(() => ReadAsync(cache, "c"));
+        await store.WaitForOpenAsync();
+        cache.Clear();
+        store.ReleaseOpens();
+        Assert.Equal(Blob(1_000, 'c'), await loading);
+
+        Assert.Equal(0, cache.CachedCount);
+        Assert.Equal(0, cache.CachedBytes);
+    }
+
+    private sealed class Freshness : ICacheFreshness
+    {
+        public bool Current { get; set; } = true;
+        public long Now() => 0;
+        public bool Serves(long added) => Current;
+    }
+
     /// <summary>Blobs in a dictionary; counts opens and, when told, holds them until released.</summary>
     private sealed class MemoryBlobStore : IBlobStore
     {
