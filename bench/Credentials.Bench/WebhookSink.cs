@@ -1,7 +1,3 @@
-using System.Net;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-
 namespace Credentials.Bench;
 
 /// <summary>
@@ -11,34 +7,23 @@ namespace Credentials.Bench;
 /// </summary>
 public sealed class WebhookSink : IAsyncDisposable
 {
-    private readonly WebApplication _app;
+    private WebApplication _app = null!;
     private long _received;
-
-    private WebhookSink(WebApplication app) => _app = app;
 
     public Uri Url { get; private set; } = null!;
     public long Received => Interlocked.Read(ref _received);
 
     public static async Task<WebhookSink> StartAsync()
     {
-        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
-        builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
-        {
-            kestrel.AddServerHeader = false;
-            kestrel.Listen(IPAddress.Loopback, 0);
-        });
-        var app = builder.Build();
-        var sink = new WebhookSink(app);
-        app.Run(async context =>
+        var sink = new WebhookSink();
+        var (app, url) = await CeilingServer.StartLoopbackAsync(async context =>
         {
             // Read the body as a receiver verifying the signature would.
             await context.Request.Body.CopyToAsync(Stream.Null);
             Interlocked.Increment(ref sink._received);
             context.Response.StatusCode = 204;
         });
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        sink.Url = new Uri(new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal)), "hook");
+        (sink._app, sink.Url) = (app, new Uri(url, "hook"));
         return sink;
     }
 
