@@ -46,7 +46,8 @@ public static partial class CredentialsSiloExtensions
         silo.Services.AddSingleton(sp => new ChunkStore(
             sp.GetRequiredKeyedService<IGrainStorage>(StorageName),
             backend.ChunkListing(sp.GetRequiredService<IOptions<ClusterOptions>>().Value.ServiceId),
-            backend.SingleWriter ? new SemaphoreSlim(1, 1) : null));
+            backend.SingleWriter ? new SemaphoreSlim(1, 1) : null,
+            backend.ChunkBatches(sp.GetRequiredService<IOptions<ClusterOptions>>().Value.ServiceId)));
         silo.AddCredentialsWebhooks();
         return silo;
     }

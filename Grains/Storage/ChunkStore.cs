@@ -16,8 +16,10 @@ namespace Credentials.Grains.Storage;
 /// batch is being made durable. With a <paramref name="writeGate"/> (SQLite: one writer per
 /// database) writers from different orgs queue in memory instead of colliding in the database;
 /// each org's next batch keeps growing while it waits, so group commit absorbs the queueing.
+/// With <paramref name="batches"/> a group commit's rows are written in one transaction
+/// (<see cref="WriteAllAsync"/>): a change and the event that records it are stored together or not at all.
 /// </remarks>
-public sealed class ChunkStore(IGrainStorage storage, IChunkListing listing, SemaphoreSlim? writeGate = null)
+public sealed class ChunkStore(IGrainStorage storage, IChunkListing listing, SemaphoreSlim? writeGate = null, IChunkBatchWriter? batches = null)
 {
     /// <summary>The state name the provider records as the row's grain type.</summary>
     public const string StateName = "credentials.chunk";
@@ -57,8 +59,77 @@ public sealed class ChunkStore(IGrainStorage storage, IChunkListing listing, Sem
             payload.Length)));
     }
 
+    /// <summary>The batch the writes started by <see cref="WriteAllAsync"/> join instead of writing their row.</summary>
+    private static readonly AsyncLocal<ChunkBatch?> OpenBatch = new();
+
+    /// <summary>
+    /// Writes a group commit's rows: in one transaction when the backend offers one, so a failure
+    /// leaves none of them; otherwise one at a time in the order given, so a failure leaves those
+    /// before it.
+    /// </summary>
+    public async Task WriteAllAsync(IReadOnlyList<IPendingWrite> writes)
+    {
+        if (batches is null || writes.Count < 2)
+        {
+            foreach (var write in writes) await write.WriteAsync(this);
+            return;
+        }
+        var batch = new ChunkBatch();
+        var started = new Task[writes.Count];
+        OpenBatch.Value = batch;
+        try
+        {
+            // Each write runs up to its row's WriteAsync or DeleteAsync, which joins the batch.
+            for (var i = 0; i < writes.Count; i++) started[i] = writes[i].WriteAsync(this);
+        }
+        finally
+        {
+            OpenBatch.Value = null;
+        }
+        try
+        {
+            if (batch.Count > 0) batch.Complete(await WriteBatchAsync(batch));
+        }
+        catch (Exception ex)
+        {
+            batch.Fail(ex);
+        }
+        // The writes take their new etags (in the grain's turn), or all fail with the batch's exception.
+        await Task.WhenAll(started);
+    }
+
+    private async Task<string?[]> WriteBatchAsync(ChunkBatch batch)
+    {
+        var org = OrgOf(batch.FirstKey);
+        using var span = Telemetry.StartStorage("chunk commit", batch.FirstKey);
+        var etags = await Task.Run(async () =>
+        {
+            WritingOrg.Value = org;
+            var changes = batch.Serialize();
+            if (writeGate is not null) await writeGate.WaitAsync();
+            try
+            {
+                return await batches!.WriteAsync(changes);
+            }
+            finally
+            {
+                writeGate?.Release();
+            }
+        });
+        var tag = new KeyValuePair<string, object?>("org", org);
+        var deleted = batch.Deletions;
+        RowsWritten.Add(etags.Length - deleted, tag);
+        if (deleted > 0) RowsDeleted.Add(deleted, tag);
+        return etags;
+    }
+
     /// <summary>Writes <paramref name="value"/> if the row still has <paramref name="etag"/>; returns the new etag.</summary>
-    public async Task<string?> WriteAsync<T>(string key, T value, string? etag)
+    public Task<string?> WriteAsync<T>(string key, T value, string? etag) =>
+        OpenBatch.Value is { } batch ? batch.Add(key, () => Serializer.Serialize(value).ToArray(), etag) : WriteRowAsync(key, value, etag);
+
+    private static readonly StorageJsonSerializer Serializer = new();
+
+    private async Task<string?> WriteRowAsync<T>(string key, T value, string? etag)
     {
         var state = new GrainState<T>(value, etag) { RecordExists = etag is not null };
         var org = OrgOf(key);
@@ -82,7 +153,10 @@ public sealed class ChunkStore(IGrainStorage storage, IChunkListing listing, Sem
     }
 
     /// <summary>Deletes the row if it still has <paramref name="etag"/> (the provider's clear, which our query makes a delete).</summary>
-    public async Task DeleteAsync(string key, string etag)
+    public Task DeleteAsync(string key, string etag) =>
+        OpenBatch.Value is { } batch ? batch.Add(key, null, etag) : DeleteRowAsync(key, etag);
+
+    private async Task DeleteRowAsync(string key, string etag)
     {
         var state = new GrainState<object?>(null, etag) { RecordExists = true };
         await Task.Run(async () =>
@@ -109,6 +183,51 @@ public sealed class ChunkStore(IGrainStorage storage, IChunkListing listing, Sem
     {
         var slash = key.IndexOf('/');
         return slash < 0 ? key : key[..slash];
+    }
+}
+
+/// <summary>
+/// Writes rows in one database transaction: every change or none. Each is checked against its
+/// etag as the grain storage provider checks one row.
+/// </summary>
+public interface IChunkBatchWriter
+{
+    /// <summary>The new etag of each row (null for a deletion); a row not at its etag fails the whole batch.</summary>
+    Task<string?[]> WriteAsync(IReadOnlyList<RowChange> changes);
+}
+
+/// <summary>One row of a batch: its key, its new payload (null: delete it) and the etag it must still have.</summary>
+public readonly record struct RowChange(string Key, byte[]? Payload, string? ETag);
+
+/// <summary>The rows a group commit's writes handed in, each waiting for the batch's outcome.</summary>
+internal sealed class ChunkBatch
+{
+    private readonly List<(string Key, Func<byte[]>? Payload, string? ETag, TaskCompletionSource<string?> Done)> _rows = [];
+
+    public int Count => _rows.Count;
+
+    public string FirstKey => _rows[0].Key;
+
+    public int Deletions => _rows.Count(r => r.Payload is null);
+
+    public Task<string?> Add(string key, Func<byte[]>? payload, string? etag)
+    {
+        var done = new TaskCompletionSource<string?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _rows.Add((key, payload, etag, done));
+        return done.Task;
+    }
+
+    /// <summary>The rows with their payloads serialized (off the grain's scheduler).</summary>
+    public RowChange[] Serialize() => [.. _rows.Select(r => new RowChange(r.Key, r.Payload?.Invoke(), r.ETag))];
+
+    public void Complete(string?[] etags)
+    {
+        for (var i = 0; i < _rows.Count; i++) _rows[i].Done.SetResult(etags[i]);
+    }
+
+    public void Fail(Exception exception)
+    {
+        foreach (var row in _rows) row.Done.TrySetException(exception);
     }
 }
 

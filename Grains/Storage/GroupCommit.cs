@@ -36,11 +36,9 @@ public sealed class GroupCommit(ChunkStore store, Func<List<IPendingWrite>> take
             var writes = takeChanges();
             try
             {
-                // Ascending order: a chunk row never exists before the one below it.
-                foreach (var write in writes)
-                {
-                    await write.WriteAsync(store);
-                }
+                // One transaction where the backend has one; else in order, so a chunk row never
+                // exists before the one below it.
+                await store.WriteAllAsync(writes);
                 batch.SetResult();
             }
             catch (Exception ex)

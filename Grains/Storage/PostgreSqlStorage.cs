@@ -59,6 +59,8 @@ public sealed class PostgreSqlStorage(string connectionString) : StorageBackend(
             """,
     };
 
+    protected override (string Write, string Clear) RowQueries => (Queries["WriteToStorageKey"], Queries["ClearStorageKey"]);
+
     protected override (string, (string, object)[]) ChunkPrefixMatch(string serviceId, string prefix) => (
         "service_id = @service AND state_name = @state AND grain_key LIKE @pattern",
         [("service", serviceId), ("state", ChunkStore.StateName), ("pattern", LikePrefix(prefix))]);

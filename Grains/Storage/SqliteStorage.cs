@@ -91,6 +91,8 @@ public sealed class SqliteStorage(string connectionString) : StorageBackend(conn
     };
 
     // Keys compare byte-wise (BINARY collation), so a prefix is a primary-key range.
+    protected override (string Write, string Clear) RowQueries => (Queries["WriteToStorageKey"], Queries["ClearStorageKey"]);
+
     protected override (string, (string, object)[]) ChunkPrefixMatch(string serviceId, string prefix) => (
         "service_id = @service AND state_name = @state AND grain_n0 = 0 AND grain_n1 = 0 AND grain_key >= @low AND grain_key < @high",
         [("service", serviceId), ("state", ChunkStore.StateName), ("low", prefix), ("high", prefix[..^1] + (char)(prefix[^1] + 1))]);

@@ -35,6 +35,54 @@ public abstract class StorageBackend(string connectionString)
     /// <summary>The chunk rows of one service (the Orleans service id the storage provider writes under).</summary>
     public IChunkListing ChunkListing(string serviceId) => new Listing(this, serviceId);
 
+    /// <summary>Writes a group commit's rows of one service in one transaction, with the provider's own queries.</summary>
+    public IChunkBatchWriter ChunkBatches(string serviceId) => new BatchWriter(this, serviceId);
+
+    /// <summary>The queries the grain storage provider runs to write and to clear one row (<c>WriteToStorageKey</c>, <c>ClearStorageKey</c>).</summary>
+    protected abstract (string Write, string Clear) RowQueries { get; }
+
+    /// <summary>
+    /// Runs the provider's row queries, with the parameters it passes for a chunk row (a string
+    /// grain key: both key numbers 0) and its version check, in one transaction.
+    /// </summary>
+    private sealed class BatchWriter(StorageBackend backend, string serviceId) : IChunkBatchWriter
+    {
+        public async Task<string?[]> WriteAsync(IReadOnlyList<RowChange> changes)
+        {
+            var (write, clear) = backend.RowQueries;
+            await using var connection = backend.CreateConnection();
+            await connection.OpenAsync();
+            await using var transaction = await connection.BeginTransactionAsync();
+            var etags = new string?[changes.Count];
+            for (var i = 0; i < changes.Count; i++)
+            {
+                var change = changes[i];
+                await using var command = connection.CreateCommand();
+                command.Transaction = transaction;
+                command.CommandText = change.Payload is null ? clear : write;
+                AddParameter(command, "ServiceId", serviceId);
+                AddParameter(command, "GrainTypeString", ChunkStore.StateName);
+                AddParameter(command, "GrainIdN0", 0L);
+                AddParameter(command, "GrainIdN1", 0L);
+                AddParameter(command, "GrainIdExtensionString", change.Key);
+                if (change.Payload is not null) AddParameter(command, "PayloadBinary", change.Payload);
+                var version = command.CreateParameter();
+                version.ParameterName = "GrainStateVersion";
+                version.DbType = System.Data.DbType.Int32;
+                version.Value = change.ETag is null ? DBNull.Value : int.Parse(change.ETag, CultureInfo.InvariantCulture);
+                command.Parameters.Add(version);
+                var result = await command.ExecuteScalarAsync();
+                var written = result is null or DBNull ? null : Convert.ToInt32(result, CultureInfo.InvariantCulture).ToString(CultureInfo.InvariantCulture);
+                // As the provider decides: no version back, or the same one, is a conflict.
+                if (written is null || written == change.ETag)
+                    throw new Orleans.Storage.InconsistentStateException($"Row {change.Key} is no longer at version {change.ETag ?? "(new)"}.", written, change.ETag);
+                etags[i] = change.Payload is null ? null : written;
+            }
+            await transaction.CommitAsync();
+            return etags;
+        }
+    }
+
     /// <summary>
     /// The WHERE clause that matches the service's chunk rows whose key starts with
     /// <paramref name="prefix"/> as one indexed range, and its parameters.

@@ -29,7 +29,8 @@ public sealed class StorageReads
             return new ChunkStore(
                 new Rows(sp.GetRequiredKeyedService<IGrainStorage>(CredentialsSiloExtensions.StorageName), reads),
                 new Listing(backend.ChunkListing(sp.GetRequiredService<IOptions<ClusterOptions>>().Value.ServiceId), reads),
-                backend.SingleWriter ? new SemaphoreSlim(1, 1) : null);
+                backend.SingleWriter ? new SemaphoreSlim(1, 1) : null,
+                backend.ChunkBatches(sp.GetRequiredService<IOptions<ClusterOptions>>().Value.ServiceId));
         });
     }
 
