@@ -267,6 +267,8 @@ run_backend() {
         "--Orleans:ClusterId=bench-$http_port"
         "--Orleans:ServiceId=bench-$(random_hex 4)"
         "--Logging:LogLevel:Default=Warning"
+        # write-webhook delivers to a receiver inside the bench, on loopback.
+        "--Webhooks:AllowInsecureTargets=true"
     )
     # Secrets go through the environment (Section__Key), not argv, so `ps` does not show them.
     local env_args=("Auth__AdminToken=$token")

@@ -1,4 +1,3 @@
-using Credentials.Api.Auth;
 using Credentials.Api.Contracts;
 using Credentials.Api.Extensions;
 using Credentials.Api.Http;
@@ -13,11 +12,7 @@ public static class TokensApi
 {
     public static RouteGroupBuilder MapTokensApi(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/api/platforms/{org}/tokens")
-            .WithTags("Platform tokens")
-            .RequireAuthorization(AccessPolicies.OrgAdmin)
-            .AddEndpointFilter<RouteKeysFilter>()
-            .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound);
+        var group = app.MapOrgAdminArea("tokens", "Platform tokens");
 
         group.MapPost("/", CreateToken)
             .WithName("CreateToken")

@@ -1,4 +1,3 @@
-using Credentials.Api.Auth;
 using Credentials.Api.Contracts;
 using Credentials.Api.Extensions;
 using Credentials.Api.Http;
@@ -13,11 +12,7 @@ public static class WebhooksApi
 {
     public static RouteGroupBuilder MapWebhooksApi(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/api/platforms/{org}/webhooks")
-            .WithTags("Platform webhooks")
-            .RequireAuthorization(AccessPolicies.OrgAdmin)
-            .AddEndpointFilter<RouteKeysFilter>()
-            .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound);
+        var group = app.MapOrgAdminArea("webhooks", "Platform webhooks");
 
         group.MapPost("/", CreateWebhook)
             .WithName("CreateWebhook")

@@ -23,6 +23,19 @@ public sealed class CeilingServer : IAsyncDisposable
 
     public static async Task<CeilingServer> StartAsync(byte[] body)
     {
+        var (app, url) = await StartLoopbackAsync(context =>
+        {
+            context.Response.StatusCode = 200;
+            context.Response.ContentType = "application/json";
+            context.Response.ContentLength = body.Length;
+            return context.Response.Body.WriteAsync(body).AsTask();
+        });
+        return new CeilingServer(app, url);
+    }
+
+    /// <summary>A bare Kestrel on a free loopback port answering every request with <paramref name="handler"/>; also the webhook sink's.</summary>
+    public static async Task<(WebApplication App, Uri Url)> StartLoopbackAsync(RequestDelegate handler)
+    {
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
         {
@@ -30,18 +43,12 @@ public sealed class CeilingServer : IAsyncDisposable
             kestrel.Listen(IPAddress.Loopback, 0); // the OS picks a free port
         });
         var app = builder.Build();
-        app.Run(context =>
-        {
-            context.Response.StatusCode = 200;
-            context.Response.ContentType = "application/json";
-            context.Response.ContentLength = body.Length;
-            return context.Response.Body.WriteAsync(body).AsTask();
-        });
+        app.Run(handler);
         await app.StartAsync();
 
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!
             .Addresses.First();
-        return new CeilingServer(app, new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal)));
+        return (app, new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal)));
     }
 
     public async ValueTask DisposeAsync()

@@ -52,7 +52,7 @@ namespace Credentials.Bench
         /// Run only when named: the connection-budget and fault scenarios (bench/cluster-faults.sh,
         /// bench/faults.sh), and activation (an in-process silo over storage; no service needed).
         /// </summary>
-        public static readonly string[] ExtraScenarios = ["upload", "media-get", "fault-writes", "ramp", "activation"];
+        public static readonly string[] ExtraScenarios = ["upload", "media-get", "fault-writes", "ramp", "activation", "write-webhook"];
 
         /// <summary>An org holds at most 250,000 issuers (OrgGrain.MaxIssuersPerOrg); stay below it.</summary>
         private const long MaxWritesPerOrg = 240_000;
@@ -131,6 +131,7 @@ namespace Credentials.Bench
                     "read-list" => await ReadList(service, listOrg!, o, warmup, duration),
                     "read-search" => await ReadSearch(service, searchOrg!, o, warmup, duration),
                     "write-create" => await Write(service, 1, "write-create", o, warmup, duration),
+                    "write-webhook" => await WriteWithWebhook(service, o, warmup, duration),
                     "svg-inspection" => await SvgInspection(service),
                     _ => await Write(service, o.Orgs, "write-create-20", o, warmup, duration),
                 };
@@ -314,13 +315,38 @@ namespace Credentials.Bench
                 client, (worker, _) => service.Get(FaultScenarios.OnNode(o, url, worker)), o.Concurrency, warmup, duration, o.MaxRequests);
         }
 
-        private static async Task<ScenarioResult> Write(ServiceClient service, int orgCount, string name, BenchOptions o, TimeSpan warmup, TimeSpan duration)
+        /// <summary>
+        /// write-webhook (C5): write-create on an org with one webhook subscribed to every event,
+        /// delivered to a receiver in this process; compare its rate with write-create's in the
+        /// same run. The detail says how many deliveries arrived by the end and shortly after.
+        /// </summary>
+        private static async Task<ScenarioResult> WriteWithWebhook(ServiceClient service, BenchOptions o, TimeSpan warmup, TimeSpan duration)
+        {
+            await using var sink = await WebhookSink.StartAsync();
+            string? subscribedOrg = null;
+            var result = await Write(service, 1, "write-webhook", o, warmup, duration, async org =>
+            {
+                await service.SubscribeWebhookAsync(org, sink.Url);
+                subscribedOrg = org;
+            });
+            var atEnd = sink.Received;
+            var settle = System.Diagnostics.Stopwatch.StartNew();
+            var stored = await service.CountAsync(subscribedOrg!);
+            while (sink.Received < stored && settle.Elapsed < TimeSpan.FromSeconds(30)) await Task.Delay(200);
+            var detail = string.Create(CultureInfo.InvariantCulture,
+                $"{result.Detail}; 1 webhook (all events, receiver in the bench): {atEnd:N0} delivered by the end, {sink.Received:N0} after {settle.Elapsed.TotalSeconds:0.0} s more");
+            return result with { Detail = detail };
+        }
+
+        private static async Task<ScenarioResult> Write(
+            ServiceClient service, int orgCount, string name, BenchOptions o, TimeSpan warmup, TimeSpan duration, Func<string, Task>? prepare = null)
         {
             var orgs = new string[orgCount];
             for (var i = 0; i < orgCount; i++)
             {
                 orgs[i] = ServiceClient.NewOrgKey(orgCount == 1 ? "write" : $"w{i}");
                 await service.CreatePlatformAsync(orgs[i]);
+                if (prepare is not null) await prepare(orgs[i]);
             }
             var urls = orgs.Select(org => service.IssuersUrl(org)).ToArray();
             var budget = Math.Min(o.MaxRequests, MaxWritesPerOrg * orgCount);

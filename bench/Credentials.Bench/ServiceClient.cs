@@ -185,6 +185,19 @@ public sealed class ServiceClient(Uri baseUrl, string token, HttpClient http)
         }
     }
 
+    /// <summary>Subscribes <paramref name="target"/> to every event of <paramref name="org"/> (C5).</summary>
+    public async Task SubscribeWebhookAsync(string org, Uri target)
+    {
+        using var request = PostJson(new Uri(baseUrl, $"api/platforms/{org}/webhooks/"), $$"""{"url":"{{target}}","events":["*"]}""");
+        using var response = await http.SendAsync(request);
+        if (response.StatusCode != HttpStatusCode.Created)
+        {
+            throw new InvalidOperationException(
+                $"POST /api/platforms/{org}/webhooks/ answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()} " +
+                "(does the service run with Webhooks:AllowInsecureTargets=true?)");
+        }
+    }
+
     /// <summary>Creates <paramref name="count"/> issuers in <paramref name="org"/> with bounded parallelism and a deadline.</summary>
     public async Task FillAsync(string org, int count, int parallelism, TimeSpan timeout)
     {

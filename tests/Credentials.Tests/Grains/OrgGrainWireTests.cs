@@ -17,6 +17,8 @@ public sealed class OrgGrainWireTests
         "credentials.org/issuers.list.v2", "credentials.org/issuers.get", "credentials.org/issuers.create", "credentials.org/issuers.replace",
         "credentials.org/issuers.patch", "credentials.org/issuers.delete",
         "credentials.org/events.read",
+        "credentials.org/webhooks.create", "credentials.org/webhooks.list", "credentials.org/webhooks.delete",
+        "credentials.org/webhooks.attempts", "credentials.org/webhooks.work",
     ];
 
     [Fact]
