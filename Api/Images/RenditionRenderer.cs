@@ -65,7 +65,7 @@ public sealed class RenditionRenderer : IDisposable
             using var image = SKImage.FromBitmap(bitmap);
             using var png = image.Encode(SKEncodedImageFormat.Png, 100);
             RenderRaster(png.ToArray(), 1, CancellationToken.None);
-            RenderSvg("""<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 2 2"><rect width="2" height="2"/></svg>"""u8.ToArray(), 1, CancellationToken.None);
+            RenderSvg("""<!DOCTYPE svg><svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 2 2"><rect width="2" height="2"/></svg>"""u8.ToArray(), 1, CancellationToken.None);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
@@ -194,7 +194,7 @@ public sealed class RenditionRenderer : IDisposable
             // data: rasters (which uploads may embed) and same-document references only.
             ExternalResources = SvgExternalResourcePolicy.SameDocumentAndDataOnly,
         });
-        using var stream = new MemoryStream(source, writable: false);
+        using var stream = new MemoryStream(SvgShape.WithoutDocumentType(source), writable: false);
         var picture = svg.Load(stream, parameters);
         if (picture is null) return RenderResult.Failed("The SVG cannot be loaded.");
         deadline.ThrowIfCancellationRequested();
