@@ -25,9 +25,6 @@ public static partial class RenditionsApi
     [GeneratedRegex("^(?<size>[0-9]{2,3})\\.png\\z")]
     private static partial Regex FilePattern();
 
-    public static string PathOf(string org, string sha256, int size) =>
-        string.Create(CultureInfo.InvariantCulture, $"{Prefix}/{org}/{sha256}/{size}.png");
-
     public static IEndpointRouteBuilder MapRenditionsApi(this IEndpointRouteBuilder app)
     {
         app.MapMethods(Prefix + "/{org}/{sha256}/{file}", [HttpMethods.Get, HttpMethods.Head], GetRendition)

@@ -49,8 +49,28 @@ public sealed class RenditionRenderer : IDisposable
     public RenditionRenderer(IOptions<RenditionOptions> options)
     {
         _options = options.Value;
+        _warmUp = new Lazy<Task>(() => Task.Factory.StartNew(WarmUp, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default));
         _slots = new SemaphoreSlim(_options.MaxConcurrentRenders);
         _rendered = _meter.CreateCounter<long>("credentials.renditions.rendered", description: "Renditions rendered (not served from the store).");
+    }
+
+    /// <summary>The first render of a process loads and compiles Skia and Svg.Skia: done once, outside any budget.</summary>
+    private readonly Lazy<Task> _warmUp;
+
+    private void WarmUp()
+    {
+        try
+        {
+            using var bitmap = new SKBitmap(2, 2);
+            using var image = SKImage.FromBitmap(bitmap);
+            using var png = image.Encode(SKEncodedImageFormat.Png, 100);
+            RenderRaster(png.ToArray(), 1, CancellationToken.None);
+            RenderSvg("""<!DOCTYPE svg><svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 2 2"><rect width="2" height="2"/></svg>"""u8.ToArray(), 1, CancellationToken.None);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // A real render reports what is wrong.
+        }
     }
 
     /// <summary>Renders started by this node since it started; a stored rendition served adds nothing.</summary>
@@ -63,6 +83,8 @@ public sealed class RenditionRenderer : IDisposable
     /// </summary>
     public async Task<RenderResult> RenderAsync(byte[] source, string extension, int size)
     {
+        // A cold process must not remember an ordinary image as too slow.
+        await _warmUp.Value;
         var budget = _options.RenderTimeout;
         if (!await _slots.WaitAsync(budget)) throw new RenderersBusyException();
         Interlocked.Increment(ref _renders);
@@ -172,7 +194,7 @@ public sealed class RenditionRenderer : IDisposable
             // data: rasters (which uploads may embed) and same-document references only.
             ExternalResources = SvgExternalResourcePolicy.SameDocumentAndDataOnly,
         });
-        using var stream = new MemoryStream(source, writable: false);
+        using var stream = new MemoryStream(SvgShape.WithoutDocumentType(source), writable: false);
         var picture = svg.Load(stream, parameters);
         if (picture is null) return RenderResult.Failed("The SVG cannot be loaded.");
         deadline.ThrowIfCancellationRequested();

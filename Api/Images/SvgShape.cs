@@ -54,6 +54,30 @@ public static class SvgShape
         return new Expansion(ends, uses, ids, options.MaxSvgDrawnElements).Refusal();
     }
 
+    /// <summary>
+    /// The document without its DOCTYPE, so no renderer ever resolves a DTD: the SVG library reads
+    /// a DOCTYPE's system identifier when external resources are not wholly off, and uploads that
+    /// passed the inspector are namespace-well-formed without one (no entities, no internal subset).
+    /// The same bytes when there is none.
+    /// </summary>
+    public static byte[] WithoutDocumentType(byte[] svg)
+    {
+        if (svg.AsSpan().IndexOf("<!DOCTYPE"u8) < 0) return svg;
+        var settings = new XmlReaderSettings { DtdProcessing = DtdProcessing.Ignore, XmlResolver = null };
+        using var output = new MemoryStream(svg.Length);
+        using (var reader = XmlReader.Create(new MemoryStream(svg, writable: false), settings))
+        using (var writer = XmlWriter.Create(output, new XmlWriterSettings { Encoding = new System.Text.UTF8Encoding(false), OmitXmlDeclaration = true }))
+        {
+            reader.Read();
+            while (!reader.EOF)
+            {
+                if (reader.NodeType is XmlNodeType.DocumentType or XmlNodeType.XmlDeclaration) reader.Read();
+                else writer.WriteNode(reader, defattr: true);
+            }
+        }
+        return output.ToArray();
+    }
+
     /// <summary>Pixels of a <c>data:</c> raster, read from its header; anything else draws nothing here.</summary>
     private static long EmbeddedPixels(string href)
     {

@@ -24,7 +24,8 @@ public sealed class ContactSheetTests
             ("banner.webp 600x200", "webp", RenditionSamples.Banner()),
             ("seal.svg 240x160", "svg", RenditionSamples.Seal()),
         ];
-        using var renderer = new RenditionRenderer(Options.Create(new RenditionOptions()));
+        // The sheet shows quality, not bounds: a loaded test machine must not time it out.
+        using var renderer = new RenditionRenderer(Options.Create(new RenditionOptions { RenderTimeout = TimeSpan.FromMinutes(2) }));
         var rows = new List<SKBitmap[]>();
         foreach (var (_, format, bytes) in samples)
         {

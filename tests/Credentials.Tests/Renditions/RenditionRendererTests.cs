@@ -112,8 +112,8 @@ public sealed class RenditionRendererTests
 
         var result = await renderer.RenderAsync(Encoding.UTF8.GetBytes(Document(at, new Uri(secret).AbsoluteUri)), "svg", 64);
 
-        Assert.Null(result.Failure);
         Assert.False(listener.Pending(), "The renderer connected to the listener.");
+        Assert.Null(result.Failure);
         // Drawn exactly as if every reference pointed nowhere: nothing fetched, no local file read.
         var nowhere = await renderer.RenderAsync(Encoding.UTF8.GetBytes(Document("#missing", "#missing")), "svg", 64);
         Assert.Equal(nowhere.Png, result.Png);

@@ -22,7 +22,10 @@ public static class RenditionSamples
     {
         using var surface = SKSurface.Create(new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Premul));
         var canvas = surface.Canvas;
-        canvas.Scale(width / 480f, height / 320f);
+        // Drawn at one scale (a wider image shows less sky), the bottom edge kept.
+        var scale = width / 480f;
+        canvas.Translate(0, height - 320 * scale);
+        canvas.Scale(scale);
         using (var sky = new SKPaint { Shader = SKShader.CreateLinearGradient(new SKPoint(0, 0), new SKPoint(0, 220), [new SKColor(0x2B, 0x5C, 0x8A), new SKColor(0xF6, 0xC1, 0x77)], SKShaderTileMode.Clamp) })
             canvas.DrawRect(0, 0, 480, 320, sky);
         using (var sun = new SKPaint { Color = new SKColor(0xFF, 0xE0, 0x8A), IsAntialias = true }) canvas.DrawCircle(360, 120, 44, sun);

@@ -151,6 +151,18 @@ public abstract class RenditionTests(ObservedService service)
     }
 
     [Fact]
+    public async Task Renditions_asked_of_an_unknown_org_activate_no_grain()
+    {
+        var unknown = TestRequests.NewOrg();
+        foreach (var size in RenditionRules.Sizes)
+            Assert.Equal(HttpStatusCode.NotFound, (await _anonymous.GetAsync(PathOf(unknown, new string('a', 64), size))).StatusCode);
+
+        var grains = service.Factory.Services.GetRequiredService<IGrainFactory>();
+        var management = grains.GetGrain<Orleans.Runtime.IManagementGrain>(0);
+        Assert.Equal(0, await management.GetGrainActivationCount((Orleans.Runtime.GrainReference)grains.GetGrain<Credentials.Grains.IOrgGrain>(unknown)));
+    }
+
+    [Fact]
     public async Task A_source_that_cannot_be_rendered_is_404_and_not_tried_again()
     {
         var org = await _admin.CreatePlatformAsync();
