@@ -29,10 +29,10 @@ public static class OpenApiSetup
         [401] = "No or bad credentials; `WWW-Authenticate` names the accepted schemes.",
         [403] = "Authenticated but not allowed (also for a missing org the caller could not use).",
         [404] = "The platform (org) or the item does not exist.",
-        [409] = "A per-org quota would be exceeded (`type`: `urn:credentials:quota-exceeded`); nothing was stored. Or a request with the same `Idempotency-Key` is still running.",
+        [409] = "A per-org quota would be exceeded (`type`: `urn:credentials:quota-exceeded`); nothing was stored. On a POST with `Idempotency-Key`: the first request with that key is still running.",
         [413] = "The request body is too large.",
         [415] = "Unsupported media type or charset.",
-        [422] = "The `Idempotency-Key` was used before with a different body.",
+        [422] = "The `Idempotency-Key` was used before with a different body; nothing was run.",
         [429] = "Rate limited; retry after `Retry-After` seconds.",
         [503] = "A dependency (database, cluster) is unavailable; retry after `Retry-After` seconds.",
     };

@@ -98,7 +98,7 @@ public abstract class IdempotencyDurabilityTests(Backend backend)
     [Fact]
     public async Task A_repeat_sent_while_the_first_upload_is_still_storing_its_bytes_is_409_then_replays_once_it_is_answered()
     {
-        var gate = new GatedBlobStore();
+        var gate = new ControlledBlobStore(hold: true);
         await using var service = new ApiFactory(backend);
         await using var gated = service.WithWebHostBuilder(b => b.ConfigureTestServices(gate.Decorate));
         var admin = gated.CreateClient();
@@ -119,9 +119,36 @@ public abstract class IdempotencyDurabilityTests(Backend backend)
         replay.AssertReplayOf(answered);
     }
 
-    /// <summary>Holds every blob put until the test opens it: the first upload is provably still running.</summary>
-    private sealed class GatedBlobStore
+    [Fact]
+    public async Task A_5xx_answer_is_not_kept_and_the_repeat_runs_again()
     {
+        var store = new ControlledBlobStore(failFirst: true);
+        await using var service = new ApiFactory(backend);
+        await using var failing = service.WithWebHostBuilder(b => b.ConfigureTestServices(store.Decorate));
+        var admin = failing.CreateClient();
+        admin.DefaultRequestHeaders.Authorization = new("Api-Token", ApiFactory.AdminToken);
+        var org = await admin.CreatePlatformAsync();
+        var key = NewKey();
+        Func<HttpContent> upload = () => Images.ImageRequests.Upload(Images.SampleImages.Png(), "logo.png", "image/png", "Logo");
+
+        var unavailable = await admin.PostAsync(Images.ImageRequests.Images(org), upload, key);
+        var repeat = await admin.PostAsync(Images.ImageRequests.Images(org), upload, key);
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, unavailable.Status);
+        Assert.Equal(HttpStatusCode.OK, repeat.Status);
+        Assert.False(repeat.Replayed);
+        Assert.Single(await Images.ImageRequests.SearchImagesAsync(admin, org, ""));
+    }
+
+    /// <summary>
+    /// Around the real blob store: holds every put until the test opens it (the first upload is
+    /// provably still running), or fails the first put as a store that is down would.
+    /// </summary>
+    private sealed class ControlledBlobStore(bool hold = false, bool failFirst = false)
+    {
+        private readonly bool _hold = hold;
+        private int _failures = failFirst ? 1 : 0;
+
         private readonly TaskCompletionSource _entered = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private readonly TaskCompletionSource _open = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -135,12 +162,13 @@ public abstract class IdempotencyDurabilityTests(Backend backend)
             services.AddSingleton<IBlobStore>(sp => new Store((IBlobStore)(inner.ImplementationInstance ?? inner.ImplementationFactory!(sp)), this));
         }
 
-        private sealed class Store(IBlobStore inner, GatedBlobStore gate) : IBlobStore
+        private sealed class Store(IBlobStore inner, ControlledBlobStore gate) : IBlobStore
         {
             public async Task PutAsync(string org, string sha256, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default)
             {
+                if (Interlocked.Exchange(ref gate._failures, 0) == 1) throw new IOException("The blob store is down.");
                 gate._entered.TrySetResult();
-                await gate._open.Task;
+                if (gate._hold) await gate._open.Task;
                 await inner.PutAsync(org, sha256, content, cancellationToken);
             }
 

@@ -48,8 +48,9 @@ public abstract class ActivationTests(CountingClusterFixture fixture)
 
         Assert.Equal(2 * ChunkedCollection<Issuer>.MaxItemsPerChunk, smallPage.Value!.Count);
         Assert.Equal(40 * ChunkedCollection<Issuer>.MaxItemsPerChunk, largePage.Value!.Count);
-        // The platform, token and webhook rows, one bulk read per collection (issuers, images, events).
-        Assert.Equal(6, reads.Of(small));
+        // The platform, token and webhook rows, one bulk read per collection (issuers, images,
+        // renditions, events, idempotency keys).
+        Assert.Equal(8, reads.Of(small));
         Assert.Equal(reads.Of(small), reads.Of(large));
     }
 
