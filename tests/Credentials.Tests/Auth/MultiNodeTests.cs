@@ -27,14 +27,7 @@ public sealed class MultiNodeTests(SqliteClusterFixture cluster) : IClassFixture
         await _node2.DisposeAsync();
     }
 
-    private ApiFactory ClientNode()
-    {
-        var factory = new ApiFactory(serviceId: cluster.Cluster.Options.ServiceId);
-        factory.Settings["Orleans:Mode"] = "Client";
-        factory.Settings["Orleans:ClusterId"] = cluster.Cluster.Options.ClusterId;
-        factory.Settings["Orleans:Gateways"] = string.Join(",", cluster.Cluster.Silos.Select(s => s.GatewayAddress.Endpoint.ToString()));
-        return factory;
-    }
+    private ApiFactory ClientNode() => cluster.ClientNode();
 
     [Fact]
     public async Task A_token_revoked_on_one_node_is_refused_by_the_other_within_5_seconds()
