@@ -114,8 +114,10 @@ public static class Extensions
             return new BlobDeletionFollower(sp.GetRequiredService<IGrainFactory>(), sp.GetRequiredService<TimeProvider>(),
                 media.DeletionStaleness, media.ClientCacheMaxAge, sp.GetRequiredService<ILogger<BlobDeletionFollower>>());
         });
-        // Resolving the store first attaches the cache (none when Media:CacheBytes is 0: nothing to follow).
-        services.AddHostedService<BackgroundService>(sp => sp.GetRequiredService<IBlobStore>() is CachedBlobStore
+        // Resolving the store first attaches the cache (none when Media:CacheBytes is 0, and no store
+        // without a storage backend: nothing to follow).
+        services.AddHostedService<BackgroundService>(sp =>
+            sp.GetService<Credentials.Grains.Storage.StorageBackend>() is not null && sp.GetRequiredService<IBlobStore>() is CachedBlobStore
             ? sp.GetRequiredService<BlobDeletionFollower>()
             : new NothingToFollow());
     }

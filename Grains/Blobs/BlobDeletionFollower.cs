@@ -26,6 +26,10 @@ public sealed partial class BlobDeletionFollower(
     // Until when (clock timestamp) hits may be served: the start of the last complete poll + staleness.
     private long _currentUntil = long.MinValue;
     private bool _failing;
+    // In its first 30 s without an answer the cluster client is most likely still connecting: no warning yet.
+    private static readonly TimeSpan QuietStart = TimeSpan.FromSeconds(30);
+    private readonly long _created = clock.GetTimestamp();
+    private bool _answered;
 
     /// <summary>The cache to keep in step; empty when attached, so nothing before matters.</summary>
     public void Follow(CachedBlobStore cache) => _cache = cache;
@@ -93,12 +97,15 @@ public sealed partial class BlobDeletionFollower(
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
             // Hits stop being served once the last complete poll is older than the staleness bound.
-            if (!_failing) LogPollFailed(logger, ex);
+            if (_failing || (!_answered && clock.GetElapsedTime(_created) < QuietStart)) return false;
+            // E.g. silos of an older version, without the feed: media is then read from the store.
+            LogPollFailed(logger, ex);
             _failing = true;
             return false;
         }
         if (_failing) LogPollRecovered(logger);
         _failing = false;
+        _answered = true;
         Volatile.Write(ref _currentUntil, started + (long)(staleness.TotalSeconds * clock.TimestampFrequency));
         return true;
     }

@@ -27,7 +27,7 @@ public sealed class MultiNodeTests(SqliteClusterFixture cluster) : IClassFixture
         await _node2.DisposeAsync();
     }
 
-    private ApiFactory ClientNode() => ApiFactory.ClientNodeOf(cluster.Cluster);
+    private ApiFactory ClientNode() => cluster.ClientNode();
 
     [Fact]
     public async Task A_token_revoked_on_one_node_is_refused_by_the_other_within_5_seconds()

@@ -12,8 +12,8 @@ public sealed class IdempotencyMultiNodeTests(SqliteClusterFixture cluster) : IC
 
     public Task InitializeAsync()
     {
-        _node1 = ApiFactory.ClientNodeOf(cluster.Cluster);
-        _node2 = ApiFactory.ClientNodeOf(cluster.Cluster);
+        _node1 = cluster.ClientNode();
+        _node2 = cluster.ClientNode();
         return Task.CompletedTask;
     }
 

@@ -34,10 +34,7 @@ public sealed class ClientMediaCacheTests(PostgreSqlClusterFixture cluster) : IC
 
     private ApiFactory ClientNode()
     {
-        var factory = new ApiFactory(Backend.PostgreSql, serviceId: cluster.Cluster.Options.ServiceId);
-        factory.Settings["Orleans:Mode"] = "Client";
-        factory.Settings["Orleans:ClusterId"] = cluster.Cluster.Options.ClusterId;
-        factory.Settings["Orleans:Gateways"] = string.Join(",", cluster.Cluster.Silos.Select(s => s.GatewayAddress.Endpoint.ToString()));
+        var factory = cluster.ClientNode();
         factory.Settings["Media:DeletionStaleness"] = Staleness.ToString();
         return factory;
     }

@@ -29,16 +29,6 @@ public sealed class ApiFactory : WebApplicationFactory<Program>
     /// <summary>When set, every log line the service writes (message and exception) lands here.</summary>
     public System.Collections.Concurrent.ConcurrentQueue<string>? LogSink { get; init; }
 
-    /// <summary>An API host in client mode in front of <paramref name="cluster"/>, as a production API node.</summary>
-    public static ApiFactory ClientNodeOf(Orleans.TestingHost.TestCluster cluster)
-    {
-        var factory = new ApiFactory(serviceId: cluster.Options.ServiceId);
-        factory.Settings["Orleans:Mode"] = "Client";
-        factory.Settings["Orleans:ClusterId"] = cluster.Options.ClusterId;
-        factory.Settings["Orleans:Gateways"] = string.Join(",", cluster.Silos.Select(s => s.GatewayAddress.Endpoint.ToString()));
-        return factory;
-    }
-
     /// <summary>A second factory over the same data: what a restart of the process sees.</summary>
     public ApiFactory Restarted() => new(Backend, DataDirectory, ServiceId);
 

@@ -43,6 +43,16 @@ public abstract class ClusterFixture(Backend backend, short silos = 1, bool coun
         return cluster;
     }
 
+    /// <summary>An API host in client mode joined to this cluster through its gateways, as production runs API nodes.</summary>
+    public ApiFactory ClientNode()
+    {
+        var factory = new ApiFactory(backend, serviceId: Cluster.Options.ServiceId);
+        factory.Settings["Orleans:Mode"] = "Client";
+        factory.Settings["Orleans:ClusterId"] = Cluster.Options.ClusterId;
+        factory.Settings["Orleans:Gateways"] = string.Join(",", Cluster.Silos.Select(s => s.GatewayAddress.Endpoint.ToString()));
+        return factory;
+    }
+
     public async Task DisposeAsync()
     {
         await Cluster.StopAllSilosAsync();
