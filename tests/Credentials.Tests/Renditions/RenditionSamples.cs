@@ -97,6 +97,23 @@ public static class RenditionSamples
     public static byte[] Svg(string body, string attributes = """viewBox="0 0 100 50" """) =>
         Encoding.UTF8.GetBytes($"""<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" {attributes}>{body}</svg>""");
 
+    /// <summary>
+    /// Passes the upload check (nothing active, shallow) yet draws 10^8 shapes once its uses are
+    /// expanded: each level uses the previous one ten times.
+    /// </summary>
+    public static byte[] UseChain()
+    {
+        var body = new StringBuilder("""<defs><rect id="l0" width="1" height="1"/>""");
+        for (var level = 1; level <= 8; level++)
+        {
+            body.Append($"""<g id="l{level}">""");
+            for (var i = 0; i < 10; i++) body.Append($"""<use href="#l{level - 1}" x="{i}"/>""");
+            body.Append("</g>");
+        }
+        body.Append("""</defs><use href="#l8"/>""");
+        return Svg(body.ToString());
+    }
+
     /// <summary>Width and height from a PNG's IHDR.</summary>
     public static (int Width, int Height) PngSize(byte[] png)
     {

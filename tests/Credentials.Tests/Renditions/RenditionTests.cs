@@ -166,16 +166,7 @@ public abstract class RenditionTests(ObservedService service)
     public async Task A_source_that_cannot_be_rendered_is_404_and_not_tried_again()
     {
         var org = await _admin.CreatePlatformAsync();
-        // Passes the upload check (nothing active, shallow), draws 10^8 shapes once its uses are expanded.
-        var body = new System.Text.StringBuilder("""<defs><rect id="l0" width="1" height="1"/>""");
-        for (var level = 1; level <= 8; level++)
-        {
-            body.Append($"""<g id="l{level}">""");
-            for (var i = 0; i < 10; i++) body.Append($"""<use href="#l{level - 1}" x="{i}"/>""");
-            body.Append("</g>");
-        }
-        body.Append("""</defs><use href="#l8"/>""");
-        var image = await _admin.UploadImageAsync(org, RenditionSamples.Svg(body.ToString()));
+        var image = await _admin.UploadImageAsync(org, RenditionSamples.UseChain());
         var before = Renderer.Renders;
 
         Assert.Equal(HttpStatusCode.NotFound, (await _anonymous.GetAsync(PathOf(org, image, 64))).StatusCode);
