@@ -19,6 +19,7 @@ public sealed class OrgGrainWireTests
         "credentials.org/events.read",
         "credentials.org/webhooks.create", "credentials.org/webhooks.list", "credentials.org/webhooks.delete",
         "credentials.org/webhooks.attempts", "credentials.org/webhooks.work",
+        "credentials.org/idempotency.claim", "credentials.org/idempotency.complete",
     ];
 
     [Fact]
