@@ -42,17 +42,23 @@ public sealed class IssuerPageCache(IOptions<ApiOptions> options)
     /// </summary>
     public byte[] Add(in Key key, IssuerPage page, string org, JsonSerializerOptions json)
     {
+        var data = Serialize(page.Items, org, json);
+        Store(key, new Entry(page.Version, page.Count, data));
+        return data;
+    }
+
+    /// <summary>The JSON array of <paramref name="items"/> as the list answer writes it.</summary>
+    public static byte[] Serialize(IReadOnlyList<Issuer> items, string org, JsonSerializerOptions json)
+    {
         var buffer = new ArrayBufferWriter<byte>(16 * 1024);
         using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = json.Encoder, Indented = json.WriteIndented }))
         {
             var info = (System.Text.Json.Serialization.Metadata.JsonTypeInfo<IssuerView>)json.GetTypeInfo(typeof(IssuerView));
             writer.WriteStartArray();
-            foreach (var issuer in page.Items) JsonSerializer.Serialize(writer, IssuerView.From(org, issuer), info);
+            foreach (var issuer in items) JsonSerializer.Serialize(writer, IssuerView.From(org, issuer), info);
             writer.WriteEndArray();
         }
-        var data = buffer.WrittenSpan.ToArray();
-        Store(key, new Entry(page.Version, page.Count, data));
-        return data;
+        return buffer.WrittenSpan.ToArray();
     }
 
     private void Store(in Key key, Entry entry)
