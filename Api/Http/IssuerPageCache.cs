@@ -71,12 +71,12 @@ public sealed class IssuerPageCache(IOptions<ApiOptions> options)
             if (_entries.TryGetValue(key, out var old)) _bytes -= SizeOf(key, old);
             _entries[key] = entry;
             _bytes += size;
-            // Evicts whatever enumerates first: a bound, not a policy; a page costs one serialisation to rebuild.
-            while (_bytes > budget)
+            // Evicts others in whatever order they enumerate: a bound, not a policy; a page costs one
+            // serialisation to rebuild.
+            foreach (var (other, _) in _entries)
             {
-                using var first = _entries.GetEnumerator();
-                if (!first.MoveNext()) break;
-                if (_entries.TryRemove(first.Current.Key, out var evicted)) _bytes -= SizeOf(first.Current.Key, evicted);
+                if (_bytes <= budget) break;
+                if (other != key && _entries.TryRemove(other, out var evicted)) _bytes -= SizeOf(other, evicted);
             }
         }
     }

@@ -34,11 +34,11 @@ public sealed class IssuerPageCacheTests(SqliteApiFixture fixture)
         var cached = await GetBytesAsync(org, "limit=2&offset=0");
 
         Assert.Equal(fresh, cached);
-        // The single-issuer answer is serialised by the framework's own path: the items match it.
-        var single = JsonNode.Parse(await _client.GetStringAsync($"{TestRequests.Issuers(org)}escaped/"))![0]!.ToJsonString();
-        var listed = JsonNode.Parse(cached)!["result"]!["data"]![0]!.ToJsonString();
-        Assert.Equal(single, listed);
-        Assert.Contains("\\u003C\\u00DCn\\u00EF\\u003E", System.Text.Encoding.UTF8.GetString(cached), StringComparison.Ordinal);
+        // The single-issuer answer ([{...}]) is serialised by the framework's own path: the page holds
+        // that item's exact bytes, escapes included.
+        var single = await _client.GetStringAsync($"{TestRequests.Issuers(org)}escaped/");
+        Assert.DoesNotContain("Ü", single, StringComparison.Ordinal);
+        Assert.Contains("\"data\":[" + single[1..^1] + ",{", System.Text.Encoding.UTF8.GetString(cached), StringComparison.Ordinal);
     }
 
     [Fact]
