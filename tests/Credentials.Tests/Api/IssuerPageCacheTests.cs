@@ -21,7 +21,7 @@ public sealed class IssuerPageCacheTests(SqliteApiFixture fixture)
     public async Task A_cached_page_is_byte_for_byte_the_page_serialised_afresh()
     {
         var org = await _client.CreatePlatformAsync();
-        // Characters the JSON encoder escapes (HTML-sensitive, non-ASCII, astral) must come out the same.
+        // Characters an encoder may escape (HTML-sensitive, non-ASCII, astral) must come out the same.
         await _client.CreateIssuerAsync(org, new
         {
             name = "<Ünï> & \"quotes\" + 😀", entityId = "escaped", email = "a+b@example.com", url = "https://example.org/?a=1&b=<2>",
@@ -37,7 +37,6 @@ public sealed class IssuerPageCacheTests(SqliteApiFixture fixture)
         // The single-issuer answer ([{...}]) is serialised by the framework's own path: the page holds
         // that item's exact bytes, escapes included.
         var single = await _client.GetStringAsync($"{TestRequests.Issuers(org)}escaped/");
-        Assert.DoesNotContain("Ü", single, StringComparison.Ordinal);
         Assert.Contains("\"data\":[" + single[1..^1] + ",{", System.Text.Encoding.UTF8.GetString(cached), StringComparison.Ordinal);
     }
 
