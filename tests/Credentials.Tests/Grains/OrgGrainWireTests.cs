@@ -16,6 +16,7 @@ public sealed class OrgGrainWireTests
         "credentials.org/images.add", "credentials.org/images.search.v2", "credentials.org/images.room", "credentials.org/images.get", "credentials.org/images.delete",
         "credentials.org/issuers.list.v2", "credentials.org/issuers.get", "credentials.org/issuers.create", "credentials.org/issuers.replace",
         "credentials.org/issuers.patch", "credentials.org/issuers.delete",
+        "credentials.org/issuers.list.unless-unchanged",
     ];
 
     [Fact]
