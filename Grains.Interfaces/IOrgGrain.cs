@@ -79,6 +79,14 @@ public interface IOrgGrain : IGrainWithStringKey
     [Alias("issuers.list.v2"), ReadOnly]
     Task<Outcome<IssuerPage>> ListIssuers(string? query, int offset, int limit, long after = 0);
 
+    /// <summary>
+    /// The first reply of <see cref="ListIssuers"/> for a caller that holds the page taken at
+    /// <paramref name="knownVersion"/>: while the org's issuers are still at that version, an
+    /// empty reply with <see cref="IssuerPage.Unchanged"/> set (no scan, no items), else the page.
+    /// </summary>
+    [Alias("issuers.list.unless-unchanged"), ReadOnly]
+    Task<Outcome<IssuerPage>> ListIssuersUnlessUnchanged(string? query, int offset, int limit, long knownVersion);
+
     [Alias("issuers.get"), ReadOnly]
     Task<Outcome<Issuer>> GetIssuer(string entityId);
 

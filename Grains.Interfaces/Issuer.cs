@@ -40,9 +40,14 @@ public sealed record IssuerInput(
 /// One grain reply of an org's issuers: the total that matched and the start of the slice asked for.
 /// A reply is bounded in bytes: when the slice did not fit, <see cref="ContinueAfter"/> says where
 /// the next call goes on (the creation sequence number of the last item), else it is null.
+/// <see cref="Version"/> is the org's issuers' version the reply was taken at (it changes with every
+/// issuer write); <see cref="Unchanged"/> answers <see cref="IOrgGrain.ListIssuersUnlessUnchanged"/>
+/// when the caller's version is still current: no items, no count, nothing else to read.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("credentials.issuer-page.v1")]
 public sealed record IssuerPage(
     [property: Id(0)] int Count,
     [property: Id(1)] IReadOnlyList<Issuer> Items,
-    [property: Id(2)] long? ContinueAfter = null);
+    [property: Id(2)] long? ContinueAfter = null,
+    [property: Id(3)] long Version = 0,
+    [property: Id(4)] bool Unchanged = false);

@@ -39,7 +39,7 @@ public sealed partial class OrgGrain
         if (string.IsNullOrEmpty(query))
         {
             for (var i = first + (long)offset; i < _issuers.Count && Take((int)i); i++) { }
-            return Task.FromResult(new Outcome<IssuerPage>(OutcomeStatus.Ok, new IssuerPage(_issuers.Count, items, continueAfter)));
+            return Task.FromResult(new Outcome<IssuerPage>(OutcomeStatus.Ok, new IssuerPage(_issuers.Count, items, continueAfter, _issuers.Version)));
         }
 
         // The count is of every match; the page starts after `after`, past `offset` matches.
@@ -53,7 +53,14 @@ public sealed partial class OrgGrain
             if (skipped < offset) { skipped++; continue; }
             Take(i);
         }
-        return Task.FromResult(new Outcome<IssuerPage>(OutcomeStatus.Ok, new IssuerPage(matched, items, continueAfter)));
+        return Task.FromResult(new Outcome<IssuerPage>(OutcomeStatus.Ok, new IssuerPage(matched, items, continueAfter, _issuers.Version)));
+    }
+
+    public Task<Outcome<IssuerPage>> ListIssuersUnlessUnchanged(string? query, int offset, int limit, long knownVersion)
+    {
+        if (_platform is not null && knownVersion == _issuers.Version)
+            return Task.FromResult(new Outcome<IssuerPage>(OutcomeStatus.Ok, new IssuerPage(0, [], null, knownVersion, Unchanged: true)));
+        return ListIssuers(query, offset, limit);
     }
 
     public Task<Outcome<Issuer>> GetIssuer(string entityId)

@@ -26,6 +26,7 @@
 #                       environment has BENCH_PG_RESTART: `bash "$BENCH_PG_RESTART" fast|immediate`
 #                       restarts that server (bench/faults.sh passes it as --fault-command)
 #   --out FILE          results file (default bench/results/<UTC timestamp>.md)
+#   --no-ready-to-run   publish the Api without ReadyToRun code (A/B of ADR 0018's start-up half)
 #
 # Everything listens on 127.0.0.1 only; every process this script starts is stopped on exit.
 set -euo pipefail
@@ -54,6 +55,7 @@ WARMUP=2
 CONCURRENCY=64
 SCENARIOS="ceiling,read-list,read-search,image-search,write-create,write-create-20,svg-inspection,ramp"
 OUT=""
+READY_TO_RUN=true
 EXTRA=()
 ORIGINAL_ARGS=("$@")
 while [[ $# -gt 0 ]]; do
@@ -68,8 +70,9 @@ while [[ $# -gt 0 ]]; do
         --concurrency) CONCURRENCY="${2:?}"; shift 2 ;;
         --scenarios) SCENARIOS="${2:?}"; shift 2 ;;
         --out) OUT="${2:?}"; shift 2 ;;
+        --no-ready-to-run) READY_TO_RUN=false; shift ;;
         --) shift; EXTRA=("$@"); break ;;
-        -h|--help) sed -n '2,30p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,31p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) die "unknown option $1 (try --help)" ;;
     esac
 done
@@ -196,10 +199,15 @@ if [[ -n "$GIT_REF" ]]; then
     ARTIFACTS="$BENCH_DIR/.artifacts/${SHA:0:12}"
 fi
 
-log "building the Api (Release) from $SOURCE_DESC ..."
-dotnet build "$SRC/Api/Api.csproj" -c Release --artifacts-path "$ARTIFACTS" -nologo -v q -clp:ErrorsOnly \
+# Published for this machine's runtime identifier, as the container image is (deploy/docker): with
+# ReadyToRun code unless --no-ready-to-run.
+RID="linux-$(case "$(uname -m)" in aarch64|arm64) echo arm64 ;; *) echo x64 ;; esac)"
+[[ "$READY_TO_RUN" == true ]] || ARTIFACTS+="-jit"
+log "publishing the Api (Release, $RID, ReadyToRun=$READY_TO_RUN) from $SOURCE_DESC ..."
+dotnet publish "$SRC/Api/Api.csproj" -c Release -r "$RID" --self-contained false -p:PublishReadyToRun="$READY_TO_RUN" \
+    --artifacts-path "$ARTIFACTS" -nologo -v q -clp:ErrorsOnly \
     || die "the Api did not build"
-API_DLL="$ARTIFACTS/bin/Api/release/Credentials.Api.dll"
+API_DLL="$ARTIFACTS/publish/Api/release_$RID/Credentials.Api.dll"
 [[ -f "$API_DLL" ]] || die "no $API_DLL after the build"
 if (( RUN_CLUSTER )); then
     log "building the Silo (Release) from $SOURCE_DESC ..."
@@ -226,7 +234,7 @@ OUT="$(cd "$(dirname "$OUT")" && pwd)/$(basename "$OUT")"
     echo "# Benchmark run $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
     echo
     echo "- command: \`bash bench/run.sh ${ORIGINAL_ARGS[*]:-}\`"
-    echo "- service: $SOURCE_DESC, Release, embedded (API + silo in one process)$( (( RUN_CLUSTER )) && echo "; cluster: deploy/local-cluster.sh, 2 silos + 2 client-mode API nodes, mutual TLS, same build and PostgreSQL server")"
+    echo "- service: $SOURCE_DESC, Release ($RID, ReadyToRun=$READY_TO_RUN), embedded (API + silo in one process)$( (( RUN_CLUSTER )) && echo "; cluster: deploy/local-cluster.sh, 2 silos + 2 client-mode API nodes, mutual TLS, same build and PostgreSQL server")"
     echo "- CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//') — nproc $(nproc)"
     echo "- memory: $(free -h | awk '/^Mem:/ {print $2 " total, " $7 " available"}')"
     echo "- disk under /tmp: $(df -h /tmp | awk 'NR==2 {print $1 " (" $2 ")"}')"

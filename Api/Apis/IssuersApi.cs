@@ -61,6 +61,8 @@ public static class IssuersApi
     /// <summary>
     /// The page is fetched in grain replies of bounded size (a page of 1000 large issuers is many
     /// megabytes) and written as each arrives; the first reply decides the status and the count.
+    /// A page of one reply is kept as JSON (<see cref="IssuerPageCache"/>) and written again while
+    /// the grain says the org's issuers are unchanged.
     /// </summary>
     public static async Task<Results<StreamedJson<Envelope<IssuerList>>, ProblemHttpResult, ValidationProblem>> ListIssuers(
         string org,
@@ -70,16 +72,22 @@ public static class IssuersApi
         [FromQuery, IntegerQuery(0, Paging.OffsetText)] string? offset,
         HttpRequest request,
         IGrainFactory grains,
+        IssuerPageCache pages,
         IOptions<ApiOptions> options)
     {
         if (!Paging.TryParse(limit, offset, Paging.DefaultLimit, out var paging, out var problem)) return problem;
 
         var grain = grains.GetGrain<IOrgGrain>(org);
-        var outcome = await grain.ListIssuers(q, (int)Math.Min(paging.Offset, int.MaxValue), paging.Limit);
+        var start = (int)Math.Min(paging.Offset, int.MaxValue);
+        var key = new IssuerPageCache.Key(org, string.IsNullOrEmpty(q) ? null : q, start, paging.Limit);
+        var cached = pages.Get(key);
+        var outcome = cached is null
+            ? await grain.ListIssuers(q, start, paging.Limit)
+            : await grain.ListIssuersUnlessUnchanged(q, start, paging.Limit, cached.Version);
         if (!outcome.Succeeded) return OutcomeResults.Problem(outcome, org);
 
         var first = outcome.Value!;
-        var count = first.Count;
+        var count = first.Unchanged ? cached!.Count : first.Count;
         var (next, previous) = paging.Neighbours(Links.BaseUrl(request, options.Value), request.PathBase.Add(request.Path).Value!, q, count);
 
         // The shape of Envelope<IssuerList>, property by property.
@@ -93,27 +101,36 @@ public static class IssuersApi
             json.WriteString("next", next);
             json.WriteString("previous", previous);
             json.WriteNumber("count", count);
-            json.WriteStartArray("data");
-            var page = first;
-            var remaining = paging.Limit;
-            while (true)
-            {
-                foreach (var issuer in page.Items) writer.Write(IssuerView.From(org, issuer));
-                remaining -= page.Items.Count;
-                if (page.ContinueAfter is not { } after || remaining <= 0) break;
-                // Another reply follows: send this one first (a one-reply page goes out whole, with its length).
-                await writer.FlushAsync();
-                var more = await grain.ListIssuers(q, 0, remaining, after);
-                if (!more.Succeeded) break;
-                page = more.Value!;
-            }
-            json.WriteEndArray();
+            json.WritePropertyName("data");
+            if (first.Unchanged) json.WriteRawValue(cached!.Data, skipInputValidation: true);
+            else if (first.ContinueAfter is null) json.WriteRawValue(pages.Add(key, first, org, writer.Options), skipInputValidation: true);
+            else await WriteRepliesAsync(writer, grain, org, q, first, paging.Limit);
             json.WriteNumber("num_pages", Paging.PageCount(count, paging.Limit));
             json.WriteNumber("page_number", paging.PageNumber);
             json.WriteNumber("max_page_size", Paging.MaxLimit);
             json.WriteEndObject();
             json.WriteEndObject();
         });
+    }
+
+    /// <summary>A page of several grain replies: each is sent before the next is asked for.</summary>
+    private static async Task WriteRepliesAsync(StreamedJsonWriter writer, IOrgGrain grain, string org, string? q, IssuerPage first, int limit)
+    {
+        writer.Json.WriteStartArray();
+        var page = first;
+        var remaining = limit;
+        while (true)
+        {
+            foreach (var issuer in page.Items) writer.Write(IssuerView.From(org, issuer));
+            remaining -= page.Items.Count;
+            if (page.ContinueAfter is not { } after || remaining <= 0) break;
+            // Another reply follows: send this one first (a one-reply page goes out whole, with its length).
+            await writer.FlushAsync();
+            var more = await grain.ListIssuers(q, 0, remaining, after);
+            if (!more.Succeeded) break;
+            page = more.Value!;
+        }
+        writer.Json.WriteEndArray();
     }
 
     public static async Task<Results<Ok<Envelope<IssuerView>>, ProblemHttpResult, ValidationProblem>> CreateIssuer(

@@ -64,6 +64,13 @@ public sealed class ApiOptions : IValidatableObject
     private static string[] Split(string? list) =>
         (list ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
+    /// <summary>
+    /// Bytes of issuer-page JSON this node keeps to answer repeated reads without serialising them
+    /// again (validated against the org grain on every read, ADR 0018). 0 turns it off.
+    /// </summary>
+    [Range(0d, 1024d * 1024 * 1024)]
+    public long PageCacheBytes { get; set; } = 16 * 1024 * 1024;
+
     /// <summary>Largest JSON or form body accepted for issuer and platform writes.</summary>
     [Range(1024, 64 * 1024 * 1024)]
     public long MaxBodyBytes { get; set; } = 1024 * 1024;

@@ -60,6 +60,7 @@ public static class Extensions
         // A database blip degrades the API but does not take it out of its Service: reads come from
         // grain memory and writes answer 503 on their own (docs/operations.md, "Probes").
         if (topology.ChecksDatabase) health.AddCheck<DatabaseHealthCheck>("database", HealthStatus.Degraded, tags: ["ready"]);
+        services.AddSingleton<IssuerPageCache>();
         services.AddSingleton<StartupWarmup>();
         health.AddCheck<WarmupHealthCheck>("warm-up", tags: ["ready"]);
 

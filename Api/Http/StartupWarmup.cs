@@ -51,7 +51,7 @@ public sealed class StartupWarmup(IServer server, IGrainFactory grains, IOptions
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(stopping);
             deadline.CancelAfter(budget);
             using var http = LoopbackClient();
-            var page = SyntheticPage();
+            var (page, issuers) = SyntheticPage();
             var serializer = json.Value.SerializerOptions;
             await Parallel.ForAsync(0, MaxRounds, new ParallelOptions { MaxDegreeOfParallelism = Lanes, CancellationToken = deadline.Token }, async (_, token) =>
             {
@@ -70,8 +70,12 @@ public sealed class StartupWarmup(IServer server, IGrainFactory grains, IOptions
                             logger.LogInformation("Warm-up: no loopback request ({Reason}).", ex.Message);
                     }
                 }
-                await grains.GetGrain<IOrgGrain>(OrgKey).ListIssuers(null, 0, Paging.DefaultLimit);
+                // Both calls a list read makes: the first read of a page, and a repeated one.
+                var grain = grains.GetGrain<IOrgGrain>(OrgKey);
+                await grain.ListIssuers(null, 0, Paging.DefaultLimit);
+                await grain.ListIssuersUnlessUnchanged(null, 0, Paging.DefaultLimit, knownVersion: 1);
                 await JsonSerializer.SerializeAsync(Stream.Null, page, serializer, token);
+                IssuerPageCache.Serialize(issuers, OrgKey, serializer);
                 Interlocked.Increment(ref _rounds);
             });
         }
@@ -99,12 +103,13 @@ public sealed class StartupWarmup(IServer server, IGrainFactory grains, IOptions
         return new HttpClient(new SocketsHttpHandler { UseProxy = false, MaxConnectionsPerServer = Lanes }) { BaseAddress = loopback, Timeout = TimeSpan.FromSeconds(5) };
     }
 
-    private static Envelope<IssuerList> SyntheticPage()
+    private static (Envelope<IssuerList> Page, Issuer[] Issuers) SyntheticPage()
     {
         var signatories = new Dictionary<string, string> { ["name"] = "Warm-up" };
-        var items = Enumerable.Range(0, Paging.DefaultLimit).Select(i => IssuerView.From(OrgKey,
-            new Issuer($"warm-up-{i}", $"Warm-up issuer {i}", "warm-up@example.org", "https://example.org", null, ["tag"], signatories))).ToArray();
-        return new Envelope<IssuerList>(Status.Ok, new IssuerList(null, null, items.Length, items, 1, 1, Paging.MaxLimit));
+        var issuers = Enumerable.Range(0, Paging.DefaultLimit).Select(i =>
+            new Issuer($"warm-up-{i}", $"Warm-up issuer {i}", "warm-up@example.org", "https://example.org", null, ["tag"], signatories)).ToArray();
+        var items = issuers.Select(issuer => IssuerView.From(OrgKey, issuer)).ToArray();
+        return (new Envelope<IssuerList>(Status.Ok, new IssuerList(null, null, items.Length, items, 1, 1, Paging.MaxLimit)), issuers);
     }
 }
 

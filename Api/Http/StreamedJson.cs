@@ -59,6 +59,9 @@ public sealed class StreamedJsonWriter
 
     public Utf8JsonWriter Json => _json;
 
+    /// <summary>The serializer options every answer is written with.</summary>
+    public JsonSerializerOptions Options => _options;
+
     public CancellationToken Aborted { get; }
 
     /// <summary>Writes one value as the API writes it everywhere else.</summary>

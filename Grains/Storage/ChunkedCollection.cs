@@ -33,6 +33,11 @@ public sealed class ChunkedCollection<T>(string keyPrefix, Func<T, string> keyOf
     private int _highestRow = -1;
 
     public int Count => _ordered.Count;
+    /// <summary>
+    /// Changes whenever an item is added, replaced or removed; starts at a random value, so two
+    /// activations (or silos) of one collection never agree on a version by chance.
+    /// </summary>
+    public long Version { get; private set; } = Random.Shared.NextInt64(1, long.MaxValue / 2);
     /// <summary>The highest sequence number ever handed out, over every chunk loaded or added.</summary>
     public long HighWater => _highWater;
     public bool HasChanges => _dirty.Count > 0 || _emptied.Count > 0;
@@ -83,6 +88,7 @@ public sealed class ChunkedCollection<T>(string keyPrefix, Func<T, string> keyOf
         _highWater = Math.Max(_highWater, seq);
         _byKey.Add(keyOf(value), entry);
         _ordered.Add(entry);
+        Version++;
     }
 
     private void AppendToTail(Entry entry, int size)
@@ -109,6 +115,7 @@ public sealed class ChunkedCollection<T>(string keyPrefix, Func<T, string> keyOf
         entry.Slot.Bytes += sizeOf(value) - sizeOf(entry.Value);
         entry.Value = value;
         Changed(entry.Slot);
+        Version++;
     }
 
     public void Remove(string key)
@@ -119,6 +126,7 @@ public sealed class ChunkedCollection<T>(string keyPrefix, Func<T, string> keyOf
         entry.Slot.Items.Remove(entry);
         entry.Slot.Bytes -= sizeOf(entry.Value);
         Changed(entry.Slot);
+        Version++;
     }
 
     /// <summary>
@@ -222,6 +230,7 @@ public sealed class ChunkedCollection<T>(string keyPrefix, Func<T, string> keyOf
         }
         // Only the tail takes new items; after a restart it may take more until it is full.
         if (_chunks.Count > 0) _chunks[^1].Appended = _chunks[^1].Items.Count;
+        Version++;
         return new ChunkLoad(_chunks.Count, gaps, dropped);
     }
 

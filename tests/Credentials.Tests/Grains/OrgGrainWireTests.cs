@@ -20,6 +20,8 @@ public sealed class OrgGrainWireTests
         "credentials.org/webhooks.create", "credentials.org/webhooks.list", "credentials.org/webhooks.delete",
         "credentials.org/webhooks.attempts", "credentials.org/webhooks.work",
         "credentials.org/idempotency.claim", "credentials.org/idempotency.complete",
+        "credentials.org/issuers.list.unless-unchanged",
+        "credentials.org/renditions.plan", "credentials.org/renditions.add",
     ];
 
     [Fact]
