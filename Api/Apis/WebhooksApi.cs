@@ -17,7 +17,9 @@ public static class WebhooksApi
         group.MapPost("/", CreateWebhook)
             .WithName("CreateWebhook")
             .WithSummary("Subscribe a URL to the org's events; the answer is the only time the signing secret is shown.")
-            .Accepts<CreateWebhookRequest>("application/json");
+            .Accepts<CreateWebhookRequest>("application/json")
+            // Its answer holds the signing secret, which a kept answer would store for 24 h.
+            .RefusesIdempotencyKey();
 
         group.MapGet("/", ListWebhooks)
             .WithName("ListWebhooks")

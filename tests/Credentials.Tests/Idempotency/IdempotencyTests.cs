@@ -246,6 +246,20 @@ public abstract class IdempotencyTests(ApiFactory factory)
     }
 
     [Fact]
+    public async Task Webhook_creation_refuses_a_key_so_its_signing_secret_is_never_kept_in_an_answer()
+    {
+        var org = await _admin.CreatePlatformAsync();
+        var url = $"/api/platforms/{org}/webhooks/";
+
+        var keyed = await _admin.PostAsync(url, Json("""{"url":"https://hooks.example.com/x","events":["*"]}"""), NewKey());
+        var listed = await _admin.GetStringAsync(url);
+
+        Assert.Equal(HttpStatusCode.BadRequest, keyed.Status);
+        Assert.Contains("secret", keyed.Text);
+        Assert.Equal("[]", listed);
+    }
+
+    [Fact]
     public async Task A_failed_answer_below_500_is_kept_too()
     {
         var write = await WriteOf("issuer-json");
