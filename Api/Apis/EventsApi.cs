@@ -19,11 +19,7 @@ public static class EventsApi
 
     public static RouteGroupBuilder MapEventsApi(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/api/platforms/{org}/events")
-            .WithTags("Platform events")
-            .RequireAuthorization(AccessPolicies.OrgAdmin)
-            .AddEndpointFilter<RouteKeysFilter>()
-            .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound);
+        var group = app.MapOrgAdminArea("events", "Platform events");
 
         group.MapGet("/", ListEvents)
             .WithName("ListEvents")
