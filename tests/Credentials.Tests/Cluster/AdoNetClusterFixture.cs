@@ -42,7 +42,7 @@ public sealed class AdoNetClusterFixture : IAsyncLifetime
         await Cluster.DisposeAsync();
     }
 
-    private sealed class SiloConfigurator : ISiloConfigurator
+    internal sealed class SiloConfigurator : ISiloConfigurator
     {
         // The TestCluster assigns each silo its endpoints; membership and storage are ours.
         public void Configure(ISiloBuilder siloBuilder)
@@ -57,7 +57,7 @@ public sealed class AdoNetClusterFixture : IAsyncLifetime
         }
     }
 
-    private sealed class ClientConfigurator : IClientBuilderConfigurator
+    internal sealed class ClientConfigurator : IClientBuilderConfigurator
     {
         // The same client set-up as an API node in client mode: Orleans:ClusterId, ServiceId and the connection string.
         public void Configure(IConfiguration configuration, IClientBuilder clientBuilder) =>

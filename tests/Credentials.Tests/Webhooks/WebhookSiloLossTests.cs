@@ -1,10 +1,6 @@
 using Credentials.Grains;
-using Credentials.Grains.Hosting;
-using Credentials.Grains.Membership;
-using Credentials.Grains.Storage;
 using Credentials.Tests.Cluster;
 using Credentials.Tests.Infrastructure;
-using Microsoft.Extensions.Configuration;
 using Orleans.TestingHost;
 using Xunit.Abstractions;
 
@@ -109,30 +105,10 @@ public sealed class WebhookSiloLossTests(ITestOutputHelper output)
         builder.Properties["Webhooks:RetryBaseSeconds"] = "0.1";
         builder.Properties["Webhooks:RetryMaxSeconds"] = "0.5";
         builder.Properties["Webhooks:WakeSeconds"] = "2";
-        builder.AddSiloBuilderConfigurator<SiloConfigurator>();
-        builder.AddClientBuilderConfigurator<ClientConfigurator>();
+        builder.AddSiloBuilderConfigurator<AdoNetClusterFixture.SiloConfigurator>();
+        builder.AddClientBuilderConfigurator<AdoNetClusterFixture.ClientConfigurator>();
         var cluster = builder.Build();
         await cluster.DeployAsync();
         return cluster;
-    }
-
-    private sealed class SiloConfigurator : ISiloConfigurator
-    {
-        public void Configure(ISiloBuilder siloBuilder)
-        {
-            var postgres = siloBuilder.Configuration.GetConnectionString("PostgreSql")!;
-            siloBuilder.UseAdoNetClustering(options =>
-            {
-                options.Invariant = PostgreSqlMembershipTable.Invariant;
-                options.ConnectionString = postgres;
-            });
-            siloBuilder.AddCredentialsStorage(new PostgreSqlStorage(postgres), migrateSchema: false);
-        }
-    }
-
-    private sealed class ClientConfigurator : IClientBuilderConfigurator
-    {
-        public void Configure(IConfiguration configuration, IClientBuilder clientBuilder) =>
-            clientBuilder.UseCredentialsClustering(configuration, clusterRole: true);
     }
 }
