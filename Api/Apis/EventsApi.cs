@@ -40,7 +40,7 @@ public static class EventsApi
         if (!Paging.TryParse(limit, null, DefaultLimit, out var paging, out var problem)) return problem;
         if (!Paging.TryParseCursor(after, "after", out var afterId, out problem)) return problem;
 
-        var outcome = await grains.GetGrain<IOrgGrain>(org).ReadEvents(afterId, paging.Limit);
+        var outcome = await grains.GetOrgGrain(org).ReadEvents(afterId, paging.Limit);
         if (!outcome.Succeeded) return OutcomeResults.Problem(outcome, org);
         var page = outcome.Value!;
         var next = page.More && page.Events.Count > 0

@@ -60,7 +60,7 @@ public static class ImagesApi
     {
         if (query is null) return Problems.Invalid("query", "This query parameter is required (an empty value matches every image).");
         if (!Paging.TryParse(limit, offset, int.MaxValue, out var paging, out var problem)) return problem;
-        var grain = grains.GetGrain<IOrgGrain>(org);
+        var grain = grains.GetOrgGrain(org);
         var outcome = await grain.SearchImages(query, (int)Math.Min(paging.Offset, int.MaxValue), paging.Limit);
         if (!outcome.Succeeded) return OutcomeResults.Problem(outcome, org);
 
@@ -93,13 +93,13 @@ public static class ImagesApi
         IBlobStore blobs,
         IOptions<ImageLimits> limits,
         IOptions<ApiOptions> options) =>
-        new ImageIntake(org, grains.GetGrain<IOrgGrain>(org), blobs, limits.Value)
+        new ImageIntake(org, grains.GetOrgGrain(org), blobs, limits.Value)
             .ReceiveAsync(request, image => TypedResults.Ok(View(Links.BaseUrl(request, options.Value), org, image)));
 
     public static async Task<Results<Ok<ImageView>, ProblemHttpResult>> GetImage(
         string org, [FromRoute(Name = "user_id")] string userId, long id, HttpRequest request, IGrainFactory grains, IOptions<ApiOptions> options)
     {
-        var outcome = await grains.GetGrain<IOrgGrain>(org).GetImage(id);
+        var outcome = await grains.GetOrgGrain(org).GetImage(id);
         return OutcomeResults.Map(outcome, org, image => TypedResults.Ok(View(Links.BaseUrl(request, options.Value), org, image)),
             () => Problems.NotFound($"No image with id {id}."));
     }
@@ -107,7 +107,7 @@ public static class ImagesApi
     public static async Task<Results<NoContent, ProblemHttpResult>> DeleteImage(
         string org, [FromRoute(Name = "user_id")] string userId, long id, IGrainFactory grains)
     {
-        var outcome = await grains.GetGrain<IOrgGrain>(org).DeleteImage(id);
+        var outcome = await grains.GetOrgGrain(org).DeleteImage(id);
         return OutcomeResults.Map(outcome, org, _ => TypedResults.NoContent(), () => Problems.NotFound($"No image with id {id}."));
     }
 

@@ -76,7 +76,7 @@ public static class OpenBadgesApi
         if (!OrgKeys.IsValid(org) || !await orgs.ExistsAsync(org)) return Problems.OrgNotFound(org);
         if (!IssuerRules.IsValidEntityId(entityId)) return IssuersApi.IssuerNotFound(entityId);
 
-        var outcome = await grains.GetGrain<IOrgGrain>(org).GetIssuer(entityId);
+        var outcome = await grains.GetOrgGrain(org).GetIssuer(entityId);
         if (!outcome.Succeeded) return OutcomeResults.Problem(outcome, org, () => IssuersApi.IssuerNotFound(entityId));
 
         var bytes = document(DocumentUrl(request, options, version, org, entityId), outcome.Value!);

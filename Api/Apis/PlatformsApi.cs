@@ -75,7 +75,7 @@ public static class PlatformsApi
         }
         if (errors.Count > 0) return Problems.Invalid(errors);
 
-        var outcome = await grains.GetGrain<IOrgGrain>(key!).CreatePlatform(name);
+        var outcome = await grains.GetOrgGrain(key!).CreatePlatform(name);
         return OutcomeResults.MapWrite(outcome, key!, platform => TypedResults.Created($"/api/platforms/{key}/", PlatformView.From(platform)));
     }
 
@@ -127,7 +127,7 @@ public static class PlatformsApi
 
     public static async Task<Results<Ok<PlatformView>, ProblemHttpResult>> GetPlatform(string org, IGrainFactory grains)
     {
-        var platform = await grains.GetGrain<IOrgGrain>(org).GetPlatform();
+        var platform = await grains.GetOrgGrain(org).GetPlatform();
         return platform is null ? Problems.OrgNotFound(org) : TypedResults.Ok(PlatformView.From(platform));
     }
 }

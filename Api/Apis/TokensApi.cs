@@ -37,21 +37,21 @@ public static class TokensApi
         var (body, problem) = await JsonBody.ReadAsync(request, ApiJsonContext.Default.CreateTokenRequest, options.Value.MaxBodyBytes,
             "a JSON object with a \"name\" string");
         if (problem is not null) return problem;
-        var outcome = await grains.GetGrain<IOrgGrain>(org).CreateToken(body?.Name ?? "");
+        var outcome = await grains.GetOrgGrain(org).CreateToken(body?.Name ?? "");
         return OutcomeResults.MapWrite(outcome, org, token => TypedResults.Created($"/api/platforms/{org}/tokens/{token.Name}/",
             new TokenCreatedView(token.Name, token.Token, PlatformView.Timestamp(token.Created))));
     }
 
     public static async Task<Results<Ok<TokenView[]>, ProblemHttpResult>> ListTokens(string org, IGrainFactory grains)
     {
-        var outcome = await grains.GetGrain<IOrgGrain>(org).ListTokens();
+        var outcome = await grains.GetOrgGrain(org).ListTokens();
         return OutcomeResults.Map(outcome, org,
             tokens => TypedResults.Ok(tokens.Select(t => new TokenView(t.Name, PlatformView.Timestamp(t.Created))).ToArray()));
     }
 
     public static async Task<Results<NoContent, ProblemHttpResult>> RevokeToken(string org, string name, IGrainFactory grains)
     {
-        var outcome = await grains.GetGrain<IOrgGrain>(org).RevokeToken(name);
+        var outcome = await grains.GetOrgGrain(org).RevokeToken(name);
         return OutcomeResults.Map(outcome, org, _ => TypedResults.NoContent(), () => Problems.NotFound($"No live token named '{name}'."));
     }
 }

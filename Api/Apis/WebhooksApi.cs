@@ -42,27 +42,27 @@ public static class WebhooksApi
         var (body, problem) = await JsonBody.ReadAsync(request, ApiJsonContext.Default.CreateWebhookRequest, options.Value.MaxBodyBytes,
             "a JSON object with a \"url\" string and an \"events\" array of strings");
         if (problem is not null) return problem;
-        var outcome = await grains.GetGrain<IOrgGrain>(org).CreateWebhook(body?.Url, body?.Events);
+        var outcome = await grains.GetOrgGrain(org).CreateWebhook(body?.Url, body?.Events);
         return OutcomeResults.MapWrite(outcome, org, created => TypedResults.Created($"/api/platforms/{org}/webhooks/{created.Webhook.Id}/",
             new WebhookCreatedView(created.Webhook.Id, created.Webhook.Url, created.Webhook.Events, created.Secret, PlatformView.Timestamp(created.Webhook.Created))));
     }
 
     public static async Task<Results<Ok<WebhookView[]>, ProblemHttpResult>> ListWebhooks(string org, IGrainFactory grains)
     {
-        var outcome = await grains.GetGrain<IOrgGrain>(org).ListWebhooks();
+        var outcome = await grains.GetOrgGrain(org).ListWebhooks();
         return OutcomeResults.Map(outcome, org,
             webhooks => TypedResults.Ok(webhooks.Select(w => new WebhookView(w.Id, w.Url, w.Events, PlatformView.Timestamp(w.Created))).ToArray()));
     }
 
     public static async Task<Results<NoContent, ProblemHttpResult>> DeleteWebhook(string org, string id, IGrainFactory grains)
     {
-        var outcome = await grains.GetGrain<IOrgGrain>(org).DeleteWebhook(id);
+        var outcome = await grains.GetOrgGrain(org).DeleteWebhook(id);
         return OutcomeResults.Map(outcome, org, _ => TypedResults.NoContent(), () => NoSuchWebhook(id));
     }
 
     public static async Task<Results<Ok<DeliveryList>, ProblemHttpResult>> ListDeliveries(string org, string id, IGrainFactory grains)
     {
-        var outcome = await grains.GetGrain<IOrgGrain>(org).ListWebhookAttempts(id);
+        var outcome = await grains.GetOrgGrain(org).ListWebhookAttempts(id);
         return OutcomeResults.Map(outcome, org, attempts => TypedResults.Ok(new DeliveryList(attempts
             .Select(a => new DeliveryView(a.EventId, OrgEventJson.Timestamp(a.At), a.Status, a.Error, a.Delivered)).ToArray())), () => NoSuchWebhook(id));
     }

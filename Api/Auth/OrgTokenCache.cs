@@ -29,7 +29,7 @@ public sealed class OrgTokenCache(IGrainFactory grains, IOptions<AuthOptions> op
     /// <summary>Asks the org grain and remembers its answer.</summary>
     public async ValueTask<string?> AuthenticateAsync(string org, byte[] hash)
     {
-        var name = await grains.GetGrain<IOrgGrain>(org).AuthenticateToken(hash);
+        var name = await grains.GetOrgGrain(org).AuthenticateToken(hash);
         // Bounded: a flood of made-up tokens empties the cache rather than growing it.
         if (_entries.Count >= MaxEntries) _entries.Clear();
         _entries[KeyOf(org, hash)] = (name, clock.GetTimestamp() + (long)(_lifetime.TotalSeconds * clock.TimestampFrequency));

@@ -153,7 +153,7 @@ public static class OperatorCommands
             create.SetAction((parsed, ct) => WithCluster(async grains =>
             {
                 var key = parsed.GetRequiredValue(createKey);
-                var outcome = await grains.GetGrain<IOrgGrain>(key).CreatePlatform(parsed.GetValue(createName));
+                var outcome = await grains.GetOrgGrain(key).CreatePlatform(parsed.GetValue(createName));
                 return Report(outcome, key, p => $"Created platform '{p.Key}' ({p.Name}).");
             }, ct));
 
@@ -162,7 +162,7 @@ public static class OperatorCommands
             show.SetAction((parsed, ct) => WithCluster(async grains =>
             {
                 var key = parsed.GetRequiredValue(showKey);
-                var platform = await grains.GetGrain<IOrgGrain>(key).GetPlatform();
+                var platform = await grains.GetOrgGrain(key).GetPlatform();
                 if (platform is null) return NoPlatform(key);
                 Output.WriteLine($"key:     {platform.Key}\nname:    {platform.Name}\ncreated: {PlatformView.Timestamp(platform.Created)}");
                 return 0;
@@ -178,7 +178,7 @@ public static class OperatorCommands
             list.SetAction((parsed, ct) => WithCluster(async grains =>
             {
                 var org = parsed.GetRequiredValue(listOrg);
-                var outcome = await grains.GetGrain<IOrgGrain>(org).ListTokens();
+                var outcome = await grains.GetOrgGrain(org).ListTokens();
                 return Report(outcome, org, tokens => string.Join('\n', tokens.Select(t => $"{t.Name}\t{PlatformView.Timestamp(t.Created)}")), quietWhenEmpty: true);
             }, ct));
 
@@ -188,7 +188,7 @@ public static class OperatorCommands
             create.SetAction((parsed, ct) => WithCluster(async grains =>
             {
                 var org = parsed.GetRequiredValue(createOrg);
-                var outcome = await grains.GetGrain<IOrgGrain>(org).CreateToken(parsed.GetRequiredValue(createName));
+                var outcome = await grains.GetOrgGrain(org).CreateToken(parsed.GetRequiredValue(createName));
                 return Report(outcome, org, t => $"Created token '{t.Name}' for '{org}'. It is shown only now:\n\n    {t.Token}\n");
             }, ct));
 
@@ -199,7 +199,7 @@ public static class OperatorCommands
             {
                 var org = parsed.GetRequiredValue(revokeOrg);
                 var name = parsed.GetRequiredValue(revokeName);
-                var outcome = await grains.GetGrain<IOrgGrain>(org).RevokeToken(name);
+                var outcome = await grains.GetOrgGrain(org).RevokeToken(name);
                 return Report(outcome, org, _ => $"Revoked token '{name}' of '{org}'.", notFound: $"No live token named '{name}' in '{org}'.");
             }, ct));
 
@@ -212,7 +212,7 @@ public static class OperatorCommands
             var user = new Argument<string>("user_id") { Description = "The user's id (the token's sub)." };
             user.Validators.Add(result =>
             {
-                if (!RouteKeysFilter.UserIdPattern().IsMatch(result.GetValueOrDefault<string>() ?? ""))
+                if (!RouteKeysFilter.IsValidUserId(result.GetValueOrDefault<string>()))
                     result.AddError("A user id is 1 to 150 of letters, digits and . @ + _ -.");
             });
             var role = new Argument<string>("role") { Description = "admin or student.", Arity = ArgumentArity.ZeroOrOne, DefaultValueFactory = _ => "student" };

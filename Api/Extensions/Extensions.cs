@@ -148,7 +148,8 @@ public static class Extensions
         app.UseAuthentication();
         app.UseRequestLogScope();
         app.UseClientAddressRateLimit();
-        app.UseRateLimiter();
+        // Disabled (RateLimiting:Enabled=false) it would give every request its no-limit partition.
+        if (app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<RateLimitingOptions>>().Value.Enabled) app.UseRateLimiter();
         app.UseAuthorization();
         app.UseMiddleware<RequestActorMiddleware>();
         // After authorization: a key is scoped to the credential, and a refused call keeps nothing.

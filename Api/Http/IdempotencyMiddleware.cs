@@ -33,14 +33,19 @@ public sealed partial class IdempotencyMiddleware(
     /// <summary>The answer's headers a replay repeats; the rest (X-Request-Id, Date) belong to the new request.</summary>
     private static readonly string[] KeptHeaders = [HeaderNames.ContentType, HeaderNames.Location, HeaderNames.ETag, HeaderNames.LastModified, HeaderNames.ContentLanguage];
 
-    public async Task InvokeAsync(HttpContext context)
+    public Task InvokeAsync(HttpContext context)
     {
         var request = context.Request;
         if (!HttpMethods.IsPost(request.Method) || !request.Path.StartsWithSegments("/api") || !request.Headers.TryGetValue(KeyHeader, out var values))
         {
-            await next(context);
-            return;
+            return next(context);
         }
+        return WithKey(context, values);
+    }
+
+    private async Task WithKey(HttpContext context, Microsoft.Extensions.Primitives.StringValues values)
+    {
+        var request = context.Request;
         if (values.Count != 1 || !IsValidKey(values[0]))
         {
             await Problems.Invalid(KeyHeader, $"An {KeyHeader} is 1 to {MaxKeyLength} printable ASCII characters, sent once.").ExecuteAsync(context);
@@ -83,7 +88,7 @@ public sealed partial class IdempotencyMiddleware(
         }
         var path = request.PathBase.Add(request.Path).Value!;
         var keyed = new IdempotentRequest(Scope(credential, path, values[0]!), fingerprint, creates);
-        var grain = grains.GetGrain<IOrgGrain>(org!);
+        var grain = grains.GetOrgGrain(org!);
         var claim = await grain.ClaimIdempotencyKey(keyed);
         switch (claim.Start)
         {

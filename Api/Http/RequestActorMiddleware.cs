@@ -11,8 +11,16 @@ namespace Credentials.Api.Http;
 /// </summary>
 public sealed class RequestActorMiddleware(RequestDelegate next)
 {
+    public Task InvokeAsync(HttpContext context)
+    {
+        // Only changes are recorded as events: reads carry nothing to their grain calls.
+        var method = context.Request.Method;
+        if (HttpMethods.IsGet(method) || HttpMethods.IsHead(method) || HttpMethods.IsOptions(method)) return next(context);
+        return WithActor(context);
+    }
+
     // Async so that the RequestContext set here ends with the request.
-    public async Task InvokeAsync(HttpContext context)
+    private async Task WithActor(HttpContext context)
     {
         if (ActorOf(context.User) is { } actor) RequestActor.Set(actor, context.TraceIdentifier);
         await next(context);

@@ -71,7 +71,7 @@ public sealed class StartupWarmup(IServer server, IGrainFactory grains, IOptions
                     }
                 }
                 // Both calls a list read makes: the first read of a page, and a repeated one.
-                var grain = grains.GetGrain<IOrgGrain>(OrgKey);
+                var grain = grains.GetOrgGrain(OrgKey);
                 await grain.ListIssuers(null, 0, Paging.DefaultLimit);
                 await grain.ListIssuersUnlessUnchanged(null, 0, Paging.DefaultLimit, knownVersion: 1);
                 await JsonSerializer.SerializeAsync(Stream.Null, page, serializer, token);

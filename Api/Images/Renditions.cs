@@ -61,7 +61,7 @@ public sealed partial class Renditions(IGrainFactory grains, IBlobStore blobs, R
     private async Task<RenditionAnswer> MakeOnceAsync(string org, string source, int size)
     {
         if (!await blobs.ExistsAsync(org, source)) return RenditionAnswer.NotFound;
-        var grain = grains.GetGrain<IOrgGrain>(org);
+        var grain = grains.GetOrgGrain(org);
         var plan = await grain.PlanRendition(source, size);
         if (plan.Status == OutcomeStatus.QuotaExceeded) return new RenditionAnswer(RenditionStatus.QuotaExceeded, Detail: plan.Detail);
         if (plan is not { Status: OutcomeStatus.Ok, Value: { } known }) return RenditionAnswer.NotFound;
