@@ -59,7 +59,7 @@ public sealed partial class OrgGrain
     public Task<Outcome<IssuerPage>> ListIssuersUnlessUnchanged(string? query, int offset, int limit, long knownVersion)
     {
         if (_platform is not null && knownVersion == _issuers.Version)
-            return Task.FromResult(new Outcome<IssuerPage>(OutcomeStatus.Ok, new IssuerPage(0, [], null, knownVersion, Unchanged: true)));
+            return Task.FromResult(new Outcome<IssuerPage>(OutcomeStatus.Ok, IssuerPage.UnchangedAt(knownVersion)));
         return ListIssuers(query, offset, limit);
     }
 

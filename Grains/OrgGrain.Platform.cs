@@ -20,6 +20,7 @@ public sealed partial class OrgGrain
         _platform = new Platform(Org, trimmed!, created);
         _platformRow.Set(new PlatformRecord(Org, trimmed!, created));
         await CommitChangeAsync(EventActions.PlatformCreated, EventTarget.Platform(Org));
+        localVersions.Show(Org, _issuers);
         await RegisterInDirectory();
         return new Outcome<Platform>(OutcomeStatus.Created, _platform);
     }

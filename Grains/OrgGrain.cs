@@ -24,7 +24,7 @@ namespace Credentials.Grains;
 /// This file holds what they share: activation, the commit and the call filter.
 /// </remarks>
 [Reentrant]
-public sealed partial class OrgGrain(ChunkStore store, IBlobStore blobs, TimeProvider clock, IOptions<OrgLimits> limits, ILogger<OrgGrain> logger) : Grain, IOrgGrain, IIncomingGrainCallFilter
+public sealed partial class OrgGrain(ChunkStore store, IBlobStore blobs, TimeProvider clock, IOptions<OrgLimits> limits, LocalIssuerVersions localVersions, ILogger<OrgGrain> logger) : Grain, IOrgGrain, IIncomingGrainCallFilter
 {
     private static readonly TimeSpan MissingOrgLifetime = TimeSpan.FromSeconds(1);
 
@@ -92,6 +92,13 @@ public sealed partial class OrgGrain(ChunkStore store, IBlobStore blobs, TimePro
         // Blobs left behind by a crash between a blob write and its record are collected a minute
         // after activation and hourly while the org stays active.
         this.RegisterGrainTimer(_blobs.CollectOrphansAsync, new GrainTimerCreationOptions(TimeSpan.FromMinutes(1), TimeSpan.FromHours(1)));
+        localVersions.Show(Org, _issuers);
+    }
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        localVersions.Withdraw(Org, _issuers);
+        return Task.CompletedTask;
     }
 
     private List<IPendingWrite> TakeChanges()
@@ -139,6 +146,7 @@ public sealed partial class OrgGrain(ChunkStore store, IBlobStore blobs, TimePro
     private void OnCommitFailed(Exception exception)
     {
         _broken = true;
+        localVersions.Withdraw(Org, _issuers);
         LogCommitFailed(logger, exception, Org);
         // Memory holds changes storage did not take: start again from what storage has.
         DeactivateOnIdle();

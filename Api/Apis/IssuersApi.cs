@@ -3,6 +3,7 @@ using Credentials.Api.Contracts;
 using Credentials.Api.Extensions;
 using Credentials.Api.Http;
 using Credentials.Grains;
+using Credentials.Grains.Issuers;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
@@ -73,20 +74,29 @@ public static class IssuersApi
         HttpRequest request,
         IGrainFactory grains,
         IssuerPageCache pages,
+        LocalIssuerVersions localVersions,
         IOptions<ApiOptions> options)
     {
         if (!Paging.TryParse(limit, offset, Paging.DefaultLimit, out var paging, out var problem)) return problem;
 
-        var grain = grains.GetGrain<IOrgGrain>(org);
+        var grain = grains.GetOrgGrain(org);
         var start = (int)Math.Min(paging.Offset, int.MaxValue);
         var key = new IssuerPageCache.Key(org, string.IsNullOrEmpty(q) ? null : q, start, paging.Limit);
         var cached = pages.Get(key);
-        var outcome = cached is null
-            ? await grain.ListIssuers(q, start, paging.Limit)
-            : await grain.ListIssuersUnlessUnchanged(q, start, paging.Limit, cached.Version);
-        if (!outcome.Succeeded) return OutcomeResults.Problem(outcome, org);
-
-        var first = outcome.Value!;
+        IssuerPage first;
+        if (cached is not null && localVersions.IsCurrent(org, cached.Version))
+        {
+            // The org's grain is active in this process and shows the page's version (ADR 0021).
+            first = IssuerPage.UnchangedAt(cached.Version);
+        }
+        else
+        {
+            var outcome = cached is null
+                ? await grain.ListIssuers(q, start, paging.Limit)
+                : await grain.ListIssuersUnlessUnchanged(q, start, paging.Limit, cached.Version);
+            if (!outcome.Succeeded) return OutcomeResults.Problem(outcome, org);
+            first = outcome.Value!;
+        }
         var count = first.Unchanged ? cached!.Count : first.Count;
         var (next, previous) = paging.Neighbours(Links.BaseUrl(request, options.Value), request.PathBase.Add(request.Path).Value!, q, count);
 
@@ -139,14 +149,14 @@ public static class IssuersApi
         var (input, error) = await IssuerRequestParser.ParseAsync(request, options.Value.MaxBodyBytes);
         if (error is not null) return AsError(error);
 
-        var outcome = await grains.GetGrain<IOrgGrain>(org).CreateIssuer(input!);
+        var outcome = await grains.GetOrgGrain(org).CreateIssuer(input!);
         return OutcomeResults.MapWrite(outcome, org, issuer => TypedResults.Ok(new Envelope<IssuerView>(Status.Created, IssuerView.From(org, issuer))));
     }
 
     public static async Task<Results<Ok<IssuerView[]>, ProblemHttpResult>> GetIssuer(
         string org, [FromRoute(Name = "user_id")] string userId, string entityId, IGrainFactory grains)
     {
-        var outcome = await grains.GetGrain<IOrgGrain>(org).GetIssuer(entityId);
+        var outcome = await grains.GetOrgGrain(org).GetIssuer(entityId);
         return OutcomeResults.Map(outcome, org, issuer => TypedResults.Ok(new[] { IssuerView.From(org, issuer) }), () => IssuerNotFound(entityId));
     }
 
@@ -165,14 +175,14 @@ public static class IssuersApi
         var (input, error) = await IssuerRequestParser.ParseAsync(request, options.MaxBodyBytes);
         if (error is not null) return AsError(error);
 
-        var outcome = await apply(grains.GetGrain<IOrgGrain>(org), WithoutEntityId(input!));
+        var outcome = await apply(grains.GetOrgGrain(org), WithoutEntityId(input!));
         return OutcomeResults.MapWrite(outcome, org, issuer => TypedResults.Ok(new[] { IssuerView.From(org, issuer) }), () => IssuerNotFound(entityId));
     }
 
     public static async Task<Results<Ok<StatusOnly>, ProblemHttpResult>> DeleteIssuer(
         string org, [FromRoute(Name = "user_id")] string userId, string entityId, IGrainFactory grains)
     {
-        var outcome = await grains.GetGrain<IOrgGrain>(org).DeleteIssuer(entityId);
+        var outcome = await grains.GetOrgGrain(org).DeleteIssuer(entityId);
         return OutcomeResults.Map(outcome, org, _ => TypedResults.Ok(new StatusOnly(Status.Deleted)), () => IssuerNotFound(entityId));
     }
 

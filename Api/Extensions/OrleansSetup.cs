@@ -1,3 +1,4 @@
+using Credentials.Grains.Issuers;
 using Credentials.Grains.Hosting;
 
 namespace Credentials.Api.Extensions;
@@ -22,6 +23,7 @@ public static class OrleansSetup
 
         if (topology.Kind == HostKind.ClusterClient)
         {
+            builder.Services.AddSingleton(LocalIssuerVersions.Off);
             // Kestrel starts beside the cluster client instead of after it, so /healthz answers and
             // /readyz says 503 while the client keeps retrying to join a cluster that is not up yet.
             builder.Services.Configure<HostOptions>(options => options.ServicesStartConcurrently = true);
@@ -38,6 +40,8 @@ public static class OrleansSetup
             return topology;
         }
 
+        // The only silo there is, in this process: its grains show the API their issuers' versions (ADR 0021).
+        builder.Services.AddSingleton(new LocalIssuerVersions(enabled: topology.IsOnlySilo));
         builder.UseOrleans(silo =>
         {
             // A co-hosted silo clusters on localhost unless Orleans:Clustering says AdoNet.

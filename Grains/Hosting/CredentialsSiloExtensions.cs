@@ -31,6 +31,8 @@ public static partial class CredentialsSiloExtensions
             Blobs.BlobStores.For(backend, sp.GetRequiredService<IOptions<ClusterOptions>>().Value.ServiceId),
             sp.GetRequiredService<IGrainFactory>(), sp.GetRequiredService<ILogger<Blobs.DeletionPublishingBlobStore>>()));
         silo.Services.AddSingleton(TimeProvider.System);
+        // An embedded single-silo host registers an enabled one first (ADR 0021).
+        silo.Services.TryAddSingleton(Issuers.LocalIssuerVersions.Off);
         silo.Services.AddOptions<Quotas.OrgLimits>().Bind(silo.Configuration.GetSection(Quotas.OrgLimits.Section))
             // No data annotations here (this project has no Options.DataAnnotations): the rule is IsValid.
             .Validate(limits => limits.IsValid, Quotas.OrgLimits.ValidationMessage)

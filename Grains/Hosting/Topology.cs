@@ -54,6 +54,12 @@ public sealed class Topology
     /// <summary>A silo runs in this process.</summary>
     public bool HostsSilo => Role is ProcessRole.Silo or ProcessRole.Embedded;
 
+    /// <summary>
+    /// An embedded process clustering on localhost: its silo is the only one, so every org grain
+    /// there is lives in this process (what <see cref="Issuers.LocalIssuerVersions"/> relies on).
+    /// </summary>
+    public bool IsOnlySilo => Role == ProcessRole.Embedded && Membership == ClusteringKind.Localhost;
+
     /// <summary>The PostgreSQL string grain state, membership and readiness share (one pool), or null on SQLite.</summary>
     public string? StateConnectionString => Budget.StateConnectionString();
 

@@ -47,6 +47,19 @@ public sealed class TopologyTests
         Assert.Equal((HostKind.ClusterClient, ProcessRole.Command, ClusteringKind.AdoNet, false), (command.Kind, command.Role, command.Membership, command.ChecksDatabase));
     }
 
+    [Theory]
+    [InlineData(null, null, false, true)]
+    [InlineData("Embedded", null, true, true)]
+    [InlineData("Embedded", "AdoNet", true, false)]
+    [InlineData("Client", null, true, false)]
+    public void Only_an_embedded_process_on_localhost_membership_is_the_only_silo(string? mode, string? clustering, bool postgres, bool onlySilo)
+    {
+        var configuration = Configuration(("Orleans:Mode", mode), ("Orleans:Clustering", clustering), ("ConnectionStrings:PostgreSql", postgres ? Postgres : null));
+
+        Assert.Equal(onlySilo, Topology.ForApi(configuration).IsOnlySilo);
+        Assert.False(Topology.ForSilo(configuration).IsOnlySilo);
+    }
+
     [Fact]
     public void An_unknown_mode_is_refused_with_the_value_and_the_choices_named()
     {

@@ -184,7 +184,7 @@ public abstract class EventsApiTests(ApiFactory factory)
 
         // Behind the grain's back, the event log's row moves on: the next commit's write of it is
         // refused (a version conflict) after the issuer's chunk was written in the same batch.
-        await BumpRowVersionAsync($"{org}/events/0");
+        await StorageRows.BumpVersionAsync(_factory, $"{org}/events/0");
         var failed = await admin.PostJsonAsync(TestRequests.Issuers(org), """{"name":"lost","entityId":"lost"}""");
         Assert.Equal(HttpStatusCode.ServiceUnavailable, failed.StatusCode);
 
@@ -198,23 +198,6 @@ public abstract class EventsApiTests(ApiFactory factory)
         // The next change gets the next id: none was used by the refused one.
         await admin.CreateIssuerAsync(org, new { name = "next", entityId = "lost" });
         Assert.Equal([1L, 2, 3], (await admin.AllEventsAsync(org)).Select(e => e["id"]!.GetValue<long>()));
-    }
-
-    private async Task BumpRowVersionAsync(string key)
-    {
-        var storage = TestBackends.Create(Backend, _factory.DataDirectory);
-        await using var connection = storage.CreateConnection();
-        await connection.OpenAsync();
-        await using var command = connection.CreateCommand();
-        command.CommandText = "UPDATE credentials_grain_state SET version = version + 1 WHERE service_id = @service AND state_name = @state AND grain_key = @key";
-        foreach (var (name, value) in new[] { ("service", _factory.ServiceId), ("state", ChunkStore.StateName), ("key", key) })
-        {
-            var parameter = command.CreateParameter();
-            parameter.ParameterName = name;
-            parameter.Value = value;
-            command.Parameters.Add(parameter);
-        }
-        Assert.Equal(1, await command.ExecuteNonQueryAsync());
     }
 }
 
