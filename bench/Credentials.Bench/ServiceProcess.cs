@@ -44,6 +44,12 @@ public sealed class ServiceProcess : IAsyncDisposable
             "--Logging:LogLevel:Default=Warning",
         }) start.ArgumentList.Add(arg);
         start.Environment["Auth__AdminToken"] = token;
+        // BENCH_SERVICE_X=v in the bench's environment is X=v for the service alone (runtime knobs for A/B runs).
+        foreach (var (name, value) in Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
+                     .Select(e => ((string)e.Key, e.Value as string)))
+        {
+            if (name.StartsWith("BENCH_SERVICE_", StringComparison.Ordinal)) start.Environment[name["BENCH_SERVICE_".Length..]] = value;
+        }
         var spawnedAt = Stopwatch.GetTimestamp();
         var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start dotnet {apiDll}");
         var log = File.AppendText(logFile);
