@@ -50,4 +50,8 @@ public sealed record IssuerPage(
     [property: Id(1)] IReadOnlyList<Issuer> Items,
     [property: Id(2)] long? ContinueAfter = null,
     [property: Id(3)] long Version = 0,
-    [property: Id(4)] bool Unchanged = false);
+    [property: Id(4)] bool Unchanged = false)
+{
+    /// <summary>The answer for a caller whose page, taken at <paramref name="version"/>, is still current.</summary>
+    public static IssuerPage UnchangedAt(long version) => new(0, [], null, version, Unchanged: true);
+}
