@@ -130,7 +130,12 @@ public sealed class RenditionRenderer : IDisposable
         using var codec = SKCodec.Create(data);
         if (codec is null) return RenderResult.Failed("The image cannot be decoded.");
         var (width, height) = (codec.Info.Width, codec.Info.Height);
-        var (targetWidth, targetHeight) = Fit(width, height, size, upscale: false);
+        // A photo's EXIF orientation says how it is shown: the rendition is fitted as shown, so the
+        // pixels are reduced to the transposed target when the orientation turns them a quarter.
+        var origin = codec.EncodedOrigin;
+        var turned = TurnsQuarter(origin);
+        var (shownWidth, shownHeight) = Fit(turned ? height : width, turned ? width : height, size, upscale: false);
+        var (targetWidth, targetHeight) = turned ? (shownHeight, shownWidth) : (shownWidth, shownHeight);
 
         // JPEG and WebP decode straight to a smaller scale; never below the target, or detail is lost.
         var scaled = codec.GetScaledDimensions((float)targetWidth / width);
@@ -144,11 +149,43 @@ public sealed class RenditionRenderer : IDisposable
         deadline.ThrowIfCancellationRequested();
 
         using var image = SKImage.FromBitmap(decoded);
-        return Reduce(image, targetWidth, targetHeight, deadline);
+        return Reduce(image, targetWidth, targetHeight, origin, deadline);
+    }
+
+    private static bool TurnsQuarter(SKEncodedOrigin origin) =>
+        origin is SKEncodedOrigin.LeftTop or SKEncodedOrigin.RightTop or SKEncodedOrigin.RightBottom or SKEncodedOrigin.LeftBottom;
+
+    /// <summary>The image as its EXIF orientation shows it (the same image for the default, top-left).</summary>
+    private static SKImage Oriented(SKImage image, SKEncodedOrigin origin)
+    {
+        float w = image.Width, h = image.Height;
+        // Where an encoded pixel (x, y) is shown: X = ScaleX·x + SkewX·y + TransX, Y = SkewY·x + ScaleY·y + TransY.
+        SKMatrix? shown = origin switch
+        {
+            SKEncodedOrigin.TopRight => new SKMatrix(-1, 0, w, 0, 1, 0, 0, 0, 1),     // mirrored
+            SKEncodedOrigin.BottomRight => new SKMatrix(-1, 0, w, 0, -1, h, 0, 0, 1), // turned half
+            SKEncodedOrigin.BottomLeft => new SKMatrix(1, 0, 0, 0, -1, h, 0, 0, 1),   // flipped
+            SKEncodedOrigin.LeftTop => new SKMatrix(0, 1, 0, 1, 0, 0, 0, 0, 1),       // transposed
+            SKEncodedOrigin.RightTop => new SKMatrix(0, -1, h, 1, 0, 0, 0, 0, 1),     // a quarter clockwise
+            SKEncodedOrigin.RightBottom => new SKMatrix(0, -1, h, -1, 0, w, 0, 0, 1), // transversed
+            SKEncodedOrigin.LeftBottom => new SKMatrix(0, 1, 0, -1, 0, w, 0, 0, 1),   // a quarter anticlockwise
+            _ => null,
+        };
+        if (shown is not { } matrix) return image;
+        var turned = TurnsQuarter(origin);
+        var bitmap = new SKBitmap(new SKImageInfo(turned ? image.Height : image.Width, turned ? image.Width : image.Height, SKColorType.Rgba8888, SKAlphaType.Premul));
+        using (var canvas = new SKCanvas(bitmap))
+        {
+            canvas.Clear(SKColors.Transparent);
+            canvas.SetMatrix(matrix);
+            canvas.DrawImage(image, 0, 0, SKSamplingOptions.Default);
+        }
+        bitmap.SetImmutable();
+        return SKImage.FromBitmap(bitmap);
     }
 
     /// <summary>Halves while the image is over twice the target (each step averages 2×2 pixels), then one cubic step.</summary>
-    private static RenderResult Reduce(SKImage image, int targetWidth, int targetHeight, CancellationToken deadline)
+    private static RenderResult Reduce(SKImage image, int targetWidth, int targetHeight, SKEncodedOrigin origin, CancellationToken deadline)
     {
         var current = image;
         try
@@ -163,7 +200,16 @@ public sealed class RenditionRenderer : IDisposable
             using var final = current.Width == targetWidth && current.Height == targetHeight
                 ? null
                 : Scale(current, targetWidth, targetHeight, Cubic);
-            return Encode(final ?? current);
+            var reduced = final ?? current;
+            var shown = Oriented(reduced, origin);
+            try
+            {
+                return Encode(shown);
+            }
+            finally
+            {
+                if (!ReferenceEquals(shown, reduced)) shown.Dispose();
+            }
         }
         finally
         {

@@ -53,6 +53,40 @@ public sealed class RenditionRendererTests
         }
     }
 
+    // Stored 200×100, red left and blue right; where the red half is shown, for each EXIF orientation.
+    [Theory]
+    [InlineData(1, false, "left")]
+    [InlineData(2, false, "right")]
+    [InlineData(3, false, "right")]
+    [InlineData(4, false, "left")]
+    [InlineData(5, true, "top")]
+    [InlineData(6, true, "top")]
+    [InlineData(7, true, "bottom")]
+    [InlineData(8, true, "bottom")]
+    public async Task A_photo_is_rendered_the_way_its_exif_orientation_shows_it(ushort orientation, bool turned, string red)
+    {
+        using var renderer = Renderer();
+        var source = RenditionSamples.HalvesWithOrientation(200, 100, orientation);
+
+        var result = await renderer.RenderAsync(source, "jpg", 64);
+
+        Assert.Null(result.Failure);
+        Assert.Equal(turned ? (32, 64) : (64, 32), RenditionSamples.PngSize(result.Png!));
+        using var shown = SkiaSharp.SKBitmap.Decode(result.Png);
+        var (redAt, blueAt) = red switch
+        {
+            "left" => ((8, 16), (56, 16)),
+            "right" => ((56, 16), (8, 16)),
+            "top" => ((16, 8), (16, 56)),
+            _ => ((16, 56), (16, 8)),
+        };
+        AssertMostly(shown.GetPixel(redAt.Item1, redAt.Item2), SkiaSharp.SKColors.Red);
+        AssertMostly(shown.GetPixel(blueAt.Item1, blueAt.Item2), SkiaSharp.SKColors.Blue);
+
+        static void AssertMostly(SkiaSharp.SKColor actual, SkiaSharp.SKColor expected) =>
+            Assert.True(Math.Abs(actual.Red - expected.Red) < 48 && Math.Abs(actual.Blue - expected.Blue) < 48, $"{actual} is not near {expected}");
+    }
+
     [Fact]
     public async Task A_downscale_keeps_the_average_colour_of_fine_detail()
     {

@@ -48,6 +48,31 @@ public static class RenditionSamples
         return data.ToArray();
     }
 
+    /// <summary>
+    /// A JPEG of <paramref name="width"/>×<paramref name="height"/> stored pixels, red on the left half
+    /// and blue on the right, carrying an EXIF orientation (1–8) as a camera writes it: an APP1
+    /// segment after the start of image with one TIFF entry (0x0112).
+    /// </summary>
+    public static byte[] HalvesWithOrientation(int width, int height, ushort orientation)
+    {
+        using var surface = SKSurface.Create(new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Premul));
+        using (var red = new SKPaint { Color = SKColors.Red }) surface.Canvas.DrawRect(0, 0, width / 2f, height, red);
+        using (var blue = new SKPaint { Color = SKColors.Blue }) surface.Canvas.DrawRect(width / 2f, 0, width / 2f, height, blue);
+        using var image = surface.Snapshot();
+        using var data = image.Encode(SKEncodedImageFormat.Jpeg, 95);
+        var jpeg = data.ToArray();
+        byte[] tiff =
+        [
+            (byte)'M', (byte)'M', 0, 42, 0, 0, 0, 8, // big-endian header, first directory at 8
+            0, 1,                                    // one entry
+            0x01, 0x12, 0, 3, 0, 0, 0, 1, (byte)(orientation >> 8), (byte)orientation, 0, 0, // Orientation, SHORT, 1
+            0, 0, 0, 0,                              // no next directory
+        ];
+        var length = 2 + 6 + tiff.Length;
+        byte[] app1 = [0xFF, 0xE1, (byte)(length >> 8), (byte)length, (byte)'E', (byte)'x', (byte)'i', (byte)'f', 0, 0, .. tiff];
+        return [.. jpeg.AsSpan(0, 2), .. app1, .. jpeg.AsSpan(2)];
+    }
+
     public static byte[] Banner() => Photo(600, 200, SKEncodedImageFormat.Webp);
 
     /// <summary>
