@@ -14,6 +14,12 @@ namespace Credentials.Api.Http;
 /// </summary>
 public static class IdempotencyFingerprint
 {
+    /// <summary>
+    /// Parts hashed one by one at most (our forms have a handful): a body of many tiny parts costs a
+    /// section, a header dictionary and strings per part, so past this its raw bytes are compared.
+    /// </summary>
+    public const int MaxParts = 64;
+
     /// <summary>Reads the (buffered, rewindable) body; null when it is longer than <paramref name="maxBytes"/>.</summary>
     public static async Task<(byte[]? Fingerprint, long Length)> ComputeAsync(HttpRequest request, long maxBytes, CancellationToken cancellationToken)
     {
@@ -34,15 +40,17 @@ public static class IdempotencyFingerprint
         return (fingerprint, length);
     }
 
-    /// <summary>Null when the body is not well-formed multipart: then its raw bytes are what is compared.</summary>
+    /// <summary>Null when the body is not well-formed multipart, or has more than <see cref="MaxParts"/> parts: then its raw bytes are what is compared.</summary>
     private static async Task<byte[]?> MultipartAsync(Stream body, string boundary, string mediaType, long maxBytes, CancellationToken cancellationToken)
     {
         using var hash = Start(mediaType + ";parts");
         try
         {
             var reader = new MultipartReader(boundary, body) { BodyLengthLimit = maxBytes };
+            var parts = 0;
             while (await reader.ReadNextSectionAsync(cancellationToken) is { } section)
             {
+                if (++parts > MaxParts) return null;
                 foreach (var (name, value) in (section.Headers ?? []).OrderBy(h => h.Key, StringComparer.OrdinalIgnoreCase))
                 {
                     AppendText(hash, name.ToLowerInvariant());
