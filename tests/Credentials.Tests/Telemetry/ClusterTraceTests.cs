@@ -68,6 +68,7 @@ public sealed class ClusterTraceTests : IAsyncDisposable
         start.Environment["Orleans__ClusterId"] = _clusterId;
         start.Environment["Orleans__ServiceId"] = _clusterId;
         start.Environment["Orleans__AdvertisedIP"] = "127.0.0.1";
+        start.Environment["Webhooks__SecretKey"] = TestBackends.WebhookSecretKey;
         start.Environment["Orleans__SiloPort"] = TestBackends.FreePort().ToString();
         start.Environment["Orleans__GatewayPort"] = TestBackends.FreePort().ToString();
         start.Environment["Urls"] = $"http://127.0.0.1:{probePort}";
