@@ -1,5 +1,4 @@
 using System.Data.Common;
-using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Nodes;
 using Credentials.Grains.Hosting;
@@ -20,12 +19,16 @@ public sealed class WebhookSecretsAtRestTests
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
 
-    private static ApiFactory WithDeliverySettings(ApiFactory factory)
+    private static ApiFactory Service(ApiFactory factory) => WebhookDeliveryTests.WithDeliverySettings(factory, allowInsecure: true);
+
+    /// <summary>A service on fresh data with one webhook to <paramref name="receiver"/> (issuer.created), stopped again: what a restart finds.</summary>
+    private static async Task<(ApiFactory Stopped, string Org, string Secret)> SubscribedAndStoppedAsync(Backend backend, WebhookReceiver receiver)
     {
-        factory.Settings["Webhooks:AllowInsecureTargets"] = "true";
-        factory.Settings["Webhooks:RetryBaseSeconds"] = "0.1";
-        factory.Settings["Webhooks:RetryMaxSeconds"] = "0.5";
-        return factory;
+        await using var factory = Service(new ApiFactory(backend));
+        var admin = factory.AdminClient();
+        var org = await admin.CreatePlatformAsync();
+        var (_, secret) = await WebhookDeliveryTests.SubscribeAsync(admin, org, receiver.Url(), "issuer.created");
+        return (factory, org, secret);
     }
 
     [Theory]
@@ -34,24 +37,12 @@ public sealed class WebhookSecretsAtRestTests
     public async Task Without_a_configured_key_the_secret_is_sealed_with_a_key_file_made_once_and_still_signs_after_a_restart(Backend backend)
     {
         await using var receiver = await WebhookReceiver.StartAsync();
-        var factory = WithDeliverySettings(new ApiFactory(backend));
-        var keyFile = Path.Combine(factory.DataDirectory, WebhookKeyFile.DefaultName);
-        string org, secret;
-        byte[] key;
-        try
-        {
-            var admin = factory.AdminClient();
-            org = await admin.CreatePlatformAsync();
-            secret = await SubscribeAsync(admin, org, receiver.Url());
+        var (factory, org, secret) = await SubscribedAndStoppedAsync(backend, receiver);
 
-            key = await File.ReadAllBytesAsync(keyFile);
-            Assert.Equal(32, Convert.FromBase64String(Encoding.ASCII.GetString(key).Trim()).Length);
-            if (!OperatingSystem.IsWindows()) Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(keyFile));
-        }
-        finally
-        {
-            await factory.DisposeAsync();
-        }
+        var keyFile = Path.Combine(factory.DataDirectory, WebhookKeyFile.DefaultName);
+        var key = await File.ReadAllBytesAsync(keyFile);
+        Assert.Equal(32, Convert.FromBase64String(Encoding.ASCII.GetString(key).Trim()).Length);
+        if (!OperatingSystem.IsWindows()) Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(keyFile));
 
         var rows = await StoredRowsAsync(factory);
         Assert.StartsWith("{", Encoding.UTF8.GetString(rows[$"{org}/webhooks"])); // the row that holds the webhook, as JSON
@@ -72,7 +63,7 @@ public sealed class WebhookSecretsAtRestTests
             }
         }
 
-        await using var restarted = WithDeliverySettings(factory.Restarted());
+        await using var restarted = Service(factory.Restarted());
         await restarted.AdminClient().CreateIssuerAsync(org, new { name = "After the restart" });
 
         await receiver.WaitUntilAsync(r => r.Delivered.Count >= 1, Deadline, "the event after the restart");
@@ -86,25 +77,14 @@ public sealed class WebhookSecretsAtRestTests
     public async Task A_secret_an_earlier_release_stored_plain_is_still_delivered_and_is_sealed_at_the_orgs_next_commit(Backend backend)
     {
         await using var receiver = await WebhookReceiver.StartAsync();
-        var factory = WithDeliverySettings(new ApiFactory(backend));
-        string org, secret;
-        try
-        {
-            var admin = factory.AdminClient();
-            org = await admin.CreatePlatformAsync();
-            secret = await SubscribeAsync(admin, org, receiver.Url());
-        }
-        finally
-        {
-            await factory.DisposeAsync();
-        }
+        var (factory, org, secret) = await SubscribedAndStoppedAsync(backend, receiver);
         // What the release before ADR 0019 stored without Webhooks:SecretKey.
         var row = $"{org}/webhooks";
         var set = JsonNode.Parse((await StoredRowsAsync(factory))[row])!;
         set["Webhooks"]![0]!["Secret"] = "plain:" + secret;
         await UpdateRowAsync(factory, row, Encoding.UTF8.GetBytes(set.ToJsonString()));
 
-        await using var restarted = WithDeliverySettings(factory.Restarted());
+        await using var restarted = Service(factory.Restarted());
         var client = restarted.AdminClient();
         Assert.Single((await client.GetJsonAsync($"/api/platforms/{org}/webhooks/")).AsArray());
         Assert.Contains("plain:", Encoding.UTF8.GetString((await StoredRowsAsync(restarted))[row])); // reading writes nothing
@@ -161,13 +141,6 @@ public sealed class WebhookSecretsAtRestTests
         Assert.Null(Topology.ForSilo(Settings(data, postgres)).WebhookKeyFile);
         Assert.Null(Topology.ForApi(Settings(data, postgres, ("Orleans:Clustering", "AdoNet"))).WebhookKeyFile);
         Assert.Null(Topology.ForApi(Settings(data, postgres, ("Orleans:Mode", "Client"))).WebhookKeyFile); // no silo: no secrets
-    }
-
-    private static async Task<string> SubscribeAsync(HttpClient admin, string org, string url)
-    {
-        var response = await admin.PostAsJsonAsync($"/api/platforms/{org}/webhooks/", new { url, events = new[] { "issuer.created" } });
-        Assert.Equal(System.Net.HttpStatusCode.Created, response.StatusCode);
-        return (await response.JsonAsync())["secret"]!.GetValue<string>();
     }
 
     /// <summary>Every row the service stored, by key, read straight from the grain-state table.</summary>
