@@ -1,4 +1,5 @@
 using System.Data.Common;
+using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
 using Credentials.Grains.Hosting;
@@ -96,6 +97,34 @@ public sealed class WebhookSecretsAtRestTests
         var stored = Encoding.UTF8.GetString((await StoredRowsAsync(restarted))[row]);
         Assert.Contains("\"aesgcm:", stored);
         Assert.DoesNotContain(secret["whsec_".Length..], stored);
+    }
+
+    [Fact]
+    public async Task After_a_key_rotation_a_webhook_still_signs_and_its_secret_is_resealed_under_the_new_key()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var (oldKey, newKey) = (RandomNumberGenerator.GetBytes(32), RandomNumberGenerator.GetBytes(32));
+        var factory = Service(new ApiFactory());
+        factory.Settings["Webhooks:SecretKey"] = Convert.ToBase64String(oldKey);
+        string org, secret;
+        await using (factory)
+        {
+            var admin = factory.AdminClient();
+            org = await admin.CreatePlatformAsync();
+            (_, secret) = await WebhookDeliveryTests.SubscribeAsync(admin, org, receiver.Url(), "issuer.created");
+        }
+        Assert.False(File.Exists(Path.Combine(factory.DataDirectory, WebhookKeyFile.DefaultName)), "a configured key leaves no key file");
+
+        await using var rotated = Service(factory.Restarted());
+        rotated.Settings["Webhooks:SecretKey"] = Convert.ToBase64String(newKey);
+        rotated.Settings["Webhooks:PreviousSecretKeys:0"] = Convert.ToBase64String(oldKey);
+        await rotated.AdminClient().CreateIssuerAsync(org, new { name = "After the rotation" });
+
+        await receiver.WaitUntilAsync(r => r.Delivered.Count >= 1, Deadline, "the event after the rotation");
+        Assert.True(WebhookReceiver.IsSigned(Assert.Single(receiver.Delivered), secret), "signed with the secret shown at creation");
+        var stored = JsonNode.Parse((await StoredRowsAsync(rotated))[$"{org}/webhooks"])!["Webhooks"]![0]!["Secret"]!.GetValue<string>();
+        Assert.Equal(secret, new WebhookSecrets(newKey).Unprotect(stored));
+        Assert.ThrowsAny<CryptographicException>(() => new WebhookSecrets(oldKey).Unprotect(stored));
     }
 
     [Fact]
