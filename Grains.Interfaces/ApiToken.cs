@@ -11,4 +11,8 @@ public sealed record ApiTokenInfo(
 public sealed record IssuedToken(
     [property: Id(0)] string Name,
     [property: Id(1)] string Token,
-    [property: Id(2)] DateTimeOffset Created);
+    [property: Id(2)] DateTimeOffset Created)
+{
+    // Records print every property; a secret must not reach a log line that way.
+    public override string ToString() => $"IssuedToken {{ Name = {Name}, Token = ***, Created = {Created:O} }}";
+}

@@ -12,6 +12,7 @@ public sealed partial class OrgGrain
 {
     private SingleRow<WebhookSet> _webhooks = null!;
     private WebhookOptions WebhookOptions => ServiceProvider.GetRequiredService<IOptions<WebhookOptions>>().Value;
+    private WebhookSecrets WebhookSecrets => ServiceProvider.GetRequiredService<WebhookSecrets>();
 
     private IWebhookDeliveryGrain Delivery(string id) => GrainFactory.GetGrain<IWebhookDeliveryGrain>($"{Org}/{id}");
 
@@ -40,7 +41,7 @@ public sealed partial class OrgGrain
         created = created.AddTicks(-(created.Ticks % TimeSpan.TicksPerMillisecond));
         // Only events recorded after the subscription go out; one appended but not yet durable is after it.
         var after = LastEventId;
-        var webhook = new StoredWebhook(WebhookRules.NewId(), url!, filter!, WebhookSecrets.From(options).Protect(secret), created, after);
+        var webhook = new StoredWebhook(WebhookRules.NewId(), url!, filter!, WebhookSecrets.Protect(secret), created, after);
         _webhooks.Set(new WebhookSet([.. LiveWebhooks, webhook]));
         await _commit.CommitAsync();
         await Delivery(webhook.Id).Start(after);
@@ -49,6 +50,34 @@ public sealed partial class OrgGrain
         Outcome<CreatedWebhook>? CapError() => LiveWebhooks.Length >= WebhookOptions.MaxPerOrg
             ? Outcome<CreatedWebhook>.Invalid("url", $"A platform may hold at most {WebhookOptions.MaxPerOrg} webhooks.")
             : null;
+    }
+
+    /// <summary>
+    /// At activation: secrets kept plain by an earlier release, or sealed under a previous key, are
+    /// sealed under the current key in memory; the org's next commit writes them (ADR 0019).
+    /// </summary>
+    private void ResealWebhookSecrets()
+    {
+        var live = LiveWebhooks;
+        StoredWebhook[]? resealed = null;
+        for (var i = 0; i < live.Length; i++)
+        {
+            string? stored;
+            try
+            {
+                stored = WebhookSecrets.Reseal(live[i].Secret);
+            }
+            catch (Exception ex) when (ex is System.Security.Cryptography.CryptographicException or FormatException)
+            {
+                // Left as it is: its deliveries fail (and say so) until the key that sealed it is configured.
+                LogWebhookSecretUnreadable(logger, ex, Org, live[i].Id);
+                continue;
+            }
+            if (stored is null) continue;
+            resealed ??= (StoredWebhook[])live.Clone();
+            resealed[i] = live[i] with { Secret = stored };
+        }
+        if (resealed is not null) _webhooks.Set(new WebhookSet(resealed));
     }
 
     public Task<Outcome<IReadOnlyList<WebhookInfo>>> ListWebhooks()
@@ -137,6 +166,9 @@ public sealed partial class OrgGrain
     }
 
     private static WebhookInfo Info(StoredWebhook webhook) => new(webhook.Id, webhook.Url, webhook.Events, webhook.Created);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Org {Org}: no configured key opens webhook {Webhook}'s signing secret; its deliveries fail until the key that sealed it is in Webhooks:SecretKey or Webhooks:PreviousSecretKeys.")]
+    private static partial void LogWebhookSecretUnreadable(ILogger logger, Exception exception, string org, string webhook);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Org {Org}: webhook {Webhook} was deleted but its delivery grain did not stop; it stops at its next wake-up.")]
     private static partial void LogWebhookStopFailed(ILogger logger, Exception exception, string org, string webhook);

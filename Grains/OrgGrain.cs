@@ -79,6 +79,7 @@ public sealed partial class OrgGrain(ChunkStore store, IBlobStore blobs, TimePro
         }
         var platform = _platformRow.Value;
         _platform = new Platform(platform.Key, platform.Name, platform.Created);
+        ResealWebhookSecrets();
         // Usage is recomputed from what storage holds, never carried over: it cannot drift.
         for (var i = 0; i < _issuers.Count; i++) _usage.AddRecordBytes(RecordSize.Of(_issuers[i]));
         // Reference counts come from every record loaded, those behind a chunk gap included.

@@ -7,7 +7,8 @@
 #   deploy/local-cluster.sh down     stop the API nodes, then the silos (gracefully), then PostgreSQL
 #
 # Environment (all optional):
-#   LOCAL_CLUSTER_DIR          state: pid files, logs, PostgreSQL data, the admin token, and in
+#   LOCAL_CLUSTER_DIR          state: pid files, logs, PostgreSQL data, the admin token, the
+#                              silos' webhook secret key (webhook-secret.key), and in
 #                              tls/ a throwaway cluster CA and node certificate (mutual TLS between
 #                              silos and from API nodes, as in Kubernetes)
 #                              (default: ${TMPDIR:-/tmp}/credentials-local-cluster)
@@ -154,6 +155,12 @@ up() {
     fi
     chmod 600 "$DIR/admin-token"
     token="$(cat "$DIR/admin-token")"
+    # The key every silo seals webhook signing secrets with (ADR 0019): made once, kept with the
+    # data it opens, owner-only from the start (umask in a subshell, then moved into place).
+    if [[ ! -s "$DIR/webhook-secret.key" ]]; then
+        (umask 077 && head -c 32 /dev/urandom | base64 >"$DIR/webhook-secret.key.tmp") \
+            && mv "$DIR/webhook-secret.key.tmp" "$DIR/webhook-secret.key"
+    fi
 
     # A throwaway CA and one node certificate for every node, made once per state directory.
     [[ -s "$DIR/tls/ca.key" ]] || bash "$REPO_ROOT/deploy/cluster-certificates.sh" ca "$DIR/tls" 30
@@ -179,6 +186,7 @@ up() {
             "Orleans__AdvertisedIP=127.0.0.1" \
             "Orleans__SiloPort=${SILO_PORTS[$i]}" \
             "Orleans__GatewayPort=${GATEWAY_PORTS[$i]}" \
+            "Webhooks__SecretKeyFile=$DIR/webhook-secret.key" \
             "Urls=http://127.0.0.1:${SILO_HTTP_PORTS[$i]}"
     done
     for i in 0 1; do

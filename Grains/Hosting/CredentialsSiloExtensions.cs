@@ -16,14 +16,15 @@ public static partial class CredentialsSiloExtensions
 
     /// <summary>The org grain's storage for a host whose <see cref="Topology"/> says whether it migrates the schema.</summary>
     public static ISiloBuilder AddCredentialsStorage(this ISiloBuilder silo, Topology topology) =>
-        silo.AddCredentialsStorage(topology.Backend!, topology.MigratesSchema);
+        silo.AddCredentialsStorage(topology.Backend!, topology.MigratesSchema, topology.WebhookKeyFile);
 
     /// <summary>
     /// Registers the org grain's storage: the AdoNet provider, its schema and the chunk store. With
     /// <paramref name="migrateSchema"/> false (cluster nodes) the silo runs no DDL and refuses to
-    /// start on a PostgreSQL schema older than this build needs.
+    /// start on a PostgreSQL schema older than this build needs. <paramref name="webhookKeyFile"/>:
+    /// where a lone silo keeps its generated webhook secret key; null requires <c>Webhooks:SecretKey</c>.
     /// </summary>
-    public static ISiloBuilder AddCredentialsStorage(this ISiloBuilder silo, StorageBackend backend, bool migrateSchema = true)
+    public static ISiloBuilder AddCredentialsStorage(this ISiloBuilder silo, StorageBackend backend, bool migrateSchema = true, string? webhookKeyFile = null)
     {
         silo.Services.AddSingleton(backend);
         // Deletions are published to the feed client-mode API nodes' media caches follow (ADR 0017).
@@ -56,7 +57,7 @@ public static partial class CredentialsSiloExtensions
             backend.ChunkListing(sp.GetRequiredService<IOptions<ClusterOptions>>().Value.ServiceId),
             backend.SingleWriter ? new SemaphoreSlim(1, 1) : null,
             backend.ChunkBatches(sp.GetRequiredService<IOptions<ClusterOptions>>().Value.ServiceId)));
-        silo.AddCredentialsWebhooks();
+        silo.AddCredentialsWebhooks(webhookKeyFile);
         return silo;
     }
 

@@ -78,6 +78,15 @@ public sealed class Topology
     /// </summary>
     public bool MigratesSchema => Storage.AutoMigrate ?? !InCluster;
 
+    /// <summary>
+    /// Where this process's silo keeps the webhook secret key it generates when none is configured:
+    /// in the data directory when it is the only silo over its data (localhost membership); null
+    /// when silos share a database (AdoNet), which must all be given the same key (ADR 0019).
+    /// </summary>
+    public string? WebhookKeyFile => HostsSilo && Membership == ClusteringKind.Localhost
+        ? Path.Combine(Storage.DataDirectory, Webhooks.WebhookKeyFile.DefaultName)
+        : null;
+
     /// <summary>Readiness includes the database whenever this process uses one.</summary>
     public bool ChecksDatabase => Backend is not null;
 

@@ -12,12 +12,19 @@ public static class WebhookHosting
     /// <summary>
     /// Webhook delivery in a silo: its options, the sender and Orleans reminders over our own
     /// storage (<see cref="ChunkReminderTable"/>), which wake deliveries after a restart.
+    /// Signing secrets are sealed with the configured key; without one, with the key generated in
+    /// <paramref name="defaultKeyFile"/>, or, when that is null (silos sharing a database), the
+    /// silo refuses to start.
     /// </summary>
-    public static ISiloBuilder AddCredentialsWebhooks(this ISiloBuilder silo)
+    public static ISiloBuilder AddCredentialsWebhooks(this ISiloBuilder silo, string? defaultKeyFile)
     {
         silo.Services.AddOptions<WebhookOptions>().Bind(silo.Configuration.GetSection(WebhookOptions.Section))
             .Validate(options => options.IsValid, WebhookOptions.ValidationMessage)
+            .Validate(options => options.HasConfiguredKey || defaultKeyFile is not null, WebhookOptions.MissingKeyMessage)
             .ValidateOnStart();
+        silo.Services.TryAddSingleton(sp => WebhookSecrets.From(sp.GetRequiredService<IOptions<WebhookOptions>>().Value, defaultKeyFile));
+        // Read (or generated) at start, so a missing or unreadable key file stops the silo rather than a delivery.
+        silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => new KeyLoader(sp));
         silo.Services.TryAddSingleton<TargetResolver>();
         silo.Services.TryAddSingleton<WebhookSender>();
         silo.AddReminders();
@@ -29,5 +36,15 @@ public static class WebhookHosting
             if (wake < reminders.MinimumReminderPeriod) reminders.MinimumReminderPeriod = wake;
         });
         return silo;
+    }
+
+    private sealed class KeyLoader(IServiceProvider services) : ILifecycleParticipant<ISiloLifecycle>
+    {
+        public void Participate(ISiloLifecycle lifecycle) =>
+            lifecycle.Subscribe(nameof(KeyLoader), ServiceLifecycleStage.RuntimeInitialize, _ =>
+            {
+                services.GetRequiredService<WebhookSecrets>();
+                return Task.CompletedTask;
+            });
     }
 }

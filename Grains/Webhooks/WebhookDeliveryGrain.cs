@@ -15,7 +15,7 @@ namespace Credentials.Grains.Webhooks;
 /// <remarks>Reentrant so the org grain can ask for its attempts while a delivery is under way; one delivery loop runs at a time.</remarks>
 [Reentrant]
 public sealed partial class WebhookDeliveryGrain(
-    ChunkStore store, WebhookSender sender, IOptions<WebhookOptions> options, TimeProvider clock, ILogger<WebhookDeliveryGrain> logger)
+    ChunkStore store, WebhookSender sender, WebhookSecrets secrets, IOptions<WebhookOptions> options, TimeProvider clock, ILogger<WebhookDeliveryGrain> logger)
     : Grain, IWebhookDeliveryGrain, IRemindable
 {
     private const string ReminderName = "webhook-wake";
@@ -213,7 +213,7 @@ public sealed partial class WebhookDeliveryGrain(
     private byte[] SigningKey(WebhookTarget target)
     {
         if (_key is { } cached && cached.Stored == target.StoredSecret) return cached.Key;
-        var secret = WebhookSecrets.From(Options).Unprotect(target.StoredSecret);
+        var secret = secrets.Unprotect(target.StoredSecret);
         var key = WebhookSecrets.SigningKey(secret);
         _key = (target.StoredSecret, key);
         return key;

@@ -135,6 +135,8 @@ public static class ActivationBench
         {
             var builder = Host.CreateApplicationBuilder();
             builder.Logging.SetMinimumLevel(LogLevel.Warning);
+            // A throwaway key: the bench makes no webhooks, but a silo over shared storage needs one.
+            builder.Configuration["Webhooks:SecretKey"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
             builder.UseOrleans(silo =>
             {
                 silo.UseLocalhostClustering(siloPort: FreePort(), gatewayPort: FreePort(), serviceId: serviceId, clusterId: serviceId);

@@ -29,6 +29,9 @@ public sealed class StartupValidationTests
         { "Limits:MaxReplyBytes", "0", "Limits:MaxReplyBytes between 1 and 67108864" },
         { "Limits:MaxReplyBytes", "100000000", "Limits:MaxReplyBytes between 1 and 67108864" },
         { "Limits:MaxOrgRecordBytes", "0", "Limits:MaxOrgRecordBytes" },
+        { "Webhooks:SecretKey", "c2hvcnQta2V5", "Webhooks:SecretKey (when set) and each of Webhooks:PreviousSecretKeys the base64 of 32 bytes" },
+        { "Webhooks:PreviousSecretKeys:0", "bm90LTMyLWJ5dGVz", "Webhooks:PreviousSecretKeys" },
+        { "Webhooks:SecretKeyFile", "/nonexistent/webhook-secret.key", "/nonexistent/webhook-secret.key" },
     };
 
     [Theory, MemberData(nameof(BadSettings))]
@@ -41,7 +44,8 @@ public sealed class StartupValidationTests
 
         var message = StartupFailures.Messages(error);
         Assert.Contains(expected, message);
-        if (key.StartsWith("Auth:", StringComparison.Ordinal)) Assert.DoesNotContain(value, message);
+        var secret = key.StartsWith("Auth:", StringComparison.Ordinal) || key is "Webhooks:SecretKey" || key.StartsWith("Webhooks:PreviousSecretKeys", StringComparison.Ordinal);
+        if (secret) Assert.DoesNotContain(value, message);
     }
 
     [Fact]

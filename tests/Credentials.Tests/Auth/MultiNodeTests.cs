@@ -9,33 +9,15 @@ namespace Credentials.Tests.Auth;
 /// Two API nodes in front of one cluster: a TestCluster and two API hosts in client mode, as in
 /// production, where a node never sees another node's memory.
 /// </summary>
-public sealed class MultiNodeTests(SqliteClusterFixture cluster) : IClassFixture<SqliteClusterFixture>, IAsyncLifetime
+public sealed class MultiNodeTests(SqliteClusterFixture cluster) : TwoApiNodes(cluster), IClassFixture<SqliteClusterFixture>
 {
-    private ApiFactory _node1 = null!;
-    private ApiFactory _node2 = null!;
-
-    public Task InitializeAsync()
-    {
-        _node1 = ClientNode();
-        _node2 = ClientNode();
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _node1.DisposeAsync();
-        await _node2.DisposeAsync();
-    }
-
-    private ApiFactory ClientNode() => cluster.ClientNode();
-
     [Fact]
     public async Task A_token_revoked_on_one_node_is_refused_by_the_other_within_5_seconds()
     {
-        var admin1 = _node1.AdminClient();
+        var admin1 = Node1.AdminClient();
         var org = await admin1.CreatePlatformAsync();
         var token = await admin1.CreateOrgTokenAsync(org, "short-lived");
-        var user2 = _node2.ClientWith("Api-Token", token);
+        var user2 = Node2.ClientWith("Api-Token", token);
         Assert.Equal(HttpStatusCode.OK, (await user2.GetAsync(TestRequests.Issuers(org))).StatusCode);
 
         Assert.Equal(HttpStatusCode.NoContent, (await admin1.DeleteAsync($"/api/platforms/{org}/tokens/short-lived/")).StatusCode);
@@ -64,7 +46,7 @@ public sealed class MultiNodeTests(SqliteClusterFixture cluster) : IClassFixture
         var sent = 0;
         var flood = Task.Run(async () =>
         {
-            var client = _node2.CreateClient();
+            var client = Node2.CreateClient();
             for (var i = 0; !flooding.IsCancellationRequested; i++)
             {
                 using var request = new HttpRequestMessage(HttpMethod.Get, TestRequests.Issuers("acme"));
@@ -75,13 +57,13 @@ public sealed class MultiNodeTests(SqliteClusterFixture cluster) : IClassFixture
         });
         while (Volatile.Read(ref sent) < 3 && !flood.IsCompleted) await Task.Delay(10);
 
-        var admin1 = _node1.AdminClient();
+        var admin1 = Node1.AdminClient();
         var statuses = new List<HttpStatusCode>();
         for (var i = 0; i < 5; i++)
         {
             var org = await admin1.CreatePlatformAsync();
             var token = await admin1.CreateOrgTokenAsync(org);
-            statuses.Add((await _node2.ClientWith("Api-Token", token).GetAsync(TestRequests.Issuers(org))).StatusCode);
+            statuses.Add((await Node2.ClientWith("Api-Token", token).GetAsync(TestRequests.Issuers(org))).StatusCode);
         }
         await flooding.CancelAsync();
         await flood;
@@ -92,17 +74,17 @@ public sealed class MultiNodeTests(SqliteClusterFixture cluster) : IClassFixture
     [Fact]
     public async Task An_issuer_created_through_one_node_is_listed_by_the_other()
     {
-        var org = await _node1.AdminClient().CreatePlatformAsync();
-        var created = await _node1.AdminClient().CreateIssuerAsync(org, new { name = "Seen everywhere" });
+        var org = await Node1.AdminClient().CreatePlatformAsync();
+        var created = await Node1.AdminClient().CreateIssuerAsync(org, new { name = "Seen everywhere" });
 
-        var listed = await (await _node2.AdminClient().GetAsync(TestRequests.Issuers(org))).JsonAsync();
+        var listed = await (await Node2.AdminClient().GetAsync(TestRequests.Issuers(org))).JsonAsync();
         Assert.Equal(created["entityId"]!.GetValue<string>(), listed["result"]!["data"]![0]!["entityId"]!.GetValue<string>());
     }
 
     [Fact]
     public async Task Twenty_orgs_written_in_parallel_never_see_each_others_data()
     {
-        var nodes = new[] { _node1, _node2 };
+        var nodes = new[] { Node1, Node2 };
         var orgs = await Task.WhenAll(Enumerable.Range(0, 20).Select(i => nodes[i % 2].AdminClient().CreatePlatformAsync()));
         var tokens = await Task.WhenAll(orgs.Select((org, i) => nodes[i % 2].AdminClient().CreateOrgTokenAsync(org)));
 

@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Json;
+using Credentials.Grains;
+using Credentials.Grains.Webhooks;
 using Credentials.Tests.Infrastructure;
 
 namespace Credentials.Tests.Auth;
@@ -46,6 +48,26 @@ public sealed class TokenSafetyTests : IAsyncLifetime
         {
             foreach (var secret in secrets) Assert.DoesNotContain(secret, line);
         }
+    }
+
+    [Fact]
+    public void Values_that_carry_a_secret_print_without_it()
+    {
+        var token = "cro_org-1." + new string('s', 43);
+        var secret = WebhookSecrets.NewSecret();
+        var webhook = new WebhookInfo("w1", "https://example.com/hook", ["*"], DateTimeOffset.UnixEpoch);
+        var printed = new object[]
+        {
+            new IssuedToken("ci-bot", token, DateTimeOffset.UnixEpoch),
+            new Outcome<IssuedToken>(OutcomeStatus.Created, new("ci-bot", token, DateTimeOffset.UnixEpoch)),
+            new CreatedWebhook(webhook, secret),
+            new WebhookTarget(webhook.Url, "plain:" + secret),
+            new StoredWebhook("w1", webhook.Url, ["*"], "plain:" + secret, DateTimeOffset.UnixEpoch, 0),
+        }.Select(v => v.ToString()!).ToArray();
+
+        Assert.Contains("ci-bot", printed[0]);
+        Assert.All(printed, line => Assert.DoesNotContain(token, line));
+        Assert.All(printed, line => Assert.DoesNotContain(secret["whsec_".Length..], line));
     }
 
     [Fact]

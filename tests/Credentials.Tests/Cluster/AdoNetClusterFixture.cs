@@ -30,6 +30,7 @@ public sealed class AdoNetClusterFixture : IAsyncLifetime
         builder.Options.UseTestClusterMembership = false;
         builder.Options.ConnectionTransport = ConnectionTransportType.TcpSocket;
         builder.Properties["ConnectionStrings:PostgreSql"] = TestBackends.PostgresConnectionString;
+        builder.Properties["Webhooks:SecretKey"] = TestBackends.WebhookSecretKey;
         builder.AddSiloBuilderConfigurator<SiloConfigurator>();
         builder.AddClientBuilderConfigurator<ClientConfigurator>();
         Cluster = builder.Build();

@@ -80,6 +80,7 @@ public sealed class ClientStartupTests : IDisposable
         start.Environment["Orleans__ClusterId"] = _clusterId;
         start.Environment["Orleans__ServiceId"] = _clusterId;
         start.Environment["Logging__LogLevel__Default"] = "Warning";
+        if (role == "Silo") start.Environment["Webhooks__SecretKey"] = TestBackends.WebhookSecretKey;
         foreach (var (key, value) in settings) start.Environment[key] = value;
         var process = Process.Start(start)!;
         // Drain the output so the process never blocks on a full pipe.

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Credentials.Grains;
 using Credentials.Grains.Hosting;
 using Credentials.Grains.Storage;
+using Credentials.Grains.Webhooks;
 using Credentials.Tests.Infrastructure;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -155,7 +156,8 @@ public sealed class TransportSecurityTests(TransportSecurityTests.SecuredSilo si
             builder.UseOrleans(orleans =>
             {
                 orleans.UseCredentialsClustering(builder.Configuration, clusterRole: false);
-                orleans.AddCredentialsStorage(SqliteStorage.InDirectory(Path.Combine(directory, "data")));
+                var data = Path.Combine(directory, "data");
+                orleans.AddCredentialsStorage(SqliteStorage.InDirectory(data), webhookKeyFile: Path.Combine(data, WebhookKeyFile.DefaultName));
             });
             _host = builder.Build();
             await _host.StartAsync();

@@ -90,7 +90,8 @@ public sealed class KubernetesManifestTests
             var connection = Env(container, "ConnectionStrings__PostgreSql");
             Assert.Null(connection.Value);
             Assert.Equal("ConnectionStrings__PostgreSql", connection.ValueFrom.SecretKeyRef.Key);
-            Assert.DoesNotContain(configMap.Data.Keys, key => key.StartsWith("ConnectionStrings", StringComparison.Ordinal) || key.StartsWith("Auth", StringComparison.Ordinal));
+            Assert.DoesNotContain(configMap.Data.Keys, key => key.StartsWith("ConnectionStrings", StringComparison.Ordinal) || key.StartsWith("Auth", StringComparison.Ordinal)
+                || key.StartsWith("Webhooks__SecretKey", StringComparison.Ordinal) || key.StartsWith("Webhooks__PreviousSecretKeys", StringComparison.Ordinal));
             Assert.All(container.Env.Where(e => e.Value is not null), e => Assert.DoesNotContain("password", e.Value, StringComparison.OrdinalIgnoreCase));
 
             // The overlay renders the Secret every reference names, with every key asked for.
@@ -104,6 +105,19 @@ public sealed class KubernetesManifestTests
             }
         }
         Assert.StartsWith("credentials", Env(Container(manifests.Deployment(Api)), "Auth__AdminToken").ValueFrom.SecretKeyRef.Name);
+    }
+
+    [Theory, MemberData(nameof(Kustomizations))]
+    public void Silos_take_the_webhook_secret_key_from_a_secret_and_api_nodes_never_see_it(string kustomization)
+    {
+        var manifests = Render(kustomization);
+        var key = Env(Container(manifests.Deployment(Silo)), "Webhooks__SecretKey");
+        Assert.Null(key.Value);
+        Assert.StartsWith("credentials", key.ValueFrom.SecretKeyRef.Name);
+        Assert.Equal("Webhooks__SecretKey", key.ValueFrom.SecretKeyRef.Key);
+        // Delivery runs in silos: an API node has no use for the key, so it is not handed one.
+        Assert.DoesNotContain(Container(manifests.Deployment(Api)).Env, e => e.Name.StartsWith("Webhooks__", StringComparison.Ordinal));
+        Assert.DoesNotContain(manifests.ConfigMap(ConfigMapName(Container(manifests.Deployment(Api)))).Data.Keys, k => k.StartsWith("Webhooks__Secret", StringComparison.Ordinal));
     }
 
     [Theory, MemberData(nameof(Kustomizations))]

@@ -5,40 +5,24 @@ using static Credentials.Tests.Idempotency.IdempotencyRequests;
 namespace Credentials.Tests.Idempotency;
 
 /// <summary>C3 across API nodes: two API hosts in client mode in front of one cluster; the org grain is the one place keys live.</summary>
-public sealed class IdempotencyMultiNodeTests(SqliteClusterFixture cluster) : IClassFixture<SqliteClusterFixture>, IAsyncLifetime
+public sealed class IdempotencyMultiNodeTests(SqliteClusterFixture cluster) : TwoApiNodes(cluster), IClassFixture<SqliteClusterFixture>
 {
-    private ApiFactory _node1 = null!;
-    private ApiFactory _node2 = null!;
-
-    public Task InitializeAsync()
-    {
-        _node1 = cluster.ClientNode();
-        _node2 = cluster.ClientNode();
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _node1.DisposeAsync();
-        await _node2.DisposeAsync();
-    }
-
     [Fact]
     public async Task A_retry_sent_to_another_API_node_replays_the_first_answer_and_a_different_body_there_is_422()
     {
-        var org = await _node1.AdminClient().CreatePlatformAsync();
+        var org = await Node1.AdminClient().CreatePlatformAsync();
         var url = TestRequests.Issuers(org);
         var key = NewKey();
         var body = Json("""{"name":"Seen by every node"}""");
 
-        var first = await _node1.AdminClient().PostAsync(url, body, key);
-        var retry = await _node2.AdminClient().PostAsync(url, body, key);
-        var other = await _node2.AdminClient().PostAsync(url, Json("""{"name":"Other"}"""), key);
+        var first = await Node1.AdminClient().PostAsync(url, body, key);
+        var retry = await Node2.AdminClient().PostAsync(url, body, key);
+        var other = await Node2.AdminClient().PostAsync(url, Json("""{"name":"Other"}"""), key);
 
         Assert.Equal(HttpStatusCode.OK, first.Status);
         retry.AssertReplayOf(first);
         Assert.Equal(HttpStatusCode.UnprocessableEntity, other.Status);
-        Assert.Equal(1, await _node2.AdminClient().IssuerCountAsync(org));
+        Assert.Equal(1, await Node2.AdminClient().IssuerCountAsync(org));
     }
 
     [Fact]
@@ -47,8 +31,8 @@ public sealed class IdempotencyMultiNodeTests(SqliteClusterFixture cluster) : IC
         var key = NewKey();
         var body = Json($$"""{"key":"{{TestRequests.NewOrg()}}"}""");
 
-        var first = await _node1.AdminClient().PostAsync("/api/platforms/", body, key);
-        var retry = await _node2.AdminClient().PostAsync("/api/platforms/", body, key);
+        var first = await Node1.AdminClient().PostAsync("/api/platforms/", body, key);
+        var retry = await Node2.AdminClient().PostAsync("/api/platforms/", body, key);
 
         Assert.Equal(HttpStatusCode.Created, first.Status);
         retry.AssertReplayOf(first);

@@ -13,31 +13,11 @@ namespace Credentials.Tests.Images;
 /// in client mode. A node serves a hot blob from memory, and drops it within
 /// <c>Media:DeletionStaleness</c> of its deletion through the other node.
 /// </summary>
-public sealed class ClientMediaCacheTests(PostgreSqlClusterFixture cluster) : IClassFixture<PostgreSqlClusterFixture>, IAsyncLifetime
+public sealed class ClientMediaCacheTests(PostgreSqlClusterFixture cluster) : TwoApiNodes(cluster), IClassFixture<PostgreSqlClusterFixture>
 {
     private static readonly TimeSpan Staleness = TimeSpan.FromSeconds(2);
-    private ApiFactory _node1 = null!;
-    private ApiFactory _node2 = null!;
 
-    public Task InitializeAsync()
-    {
-        _node1 = ClientNode();
-        _node2 = ClientNode();
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _node1.DisposeAsync();
-        await _node2.DisposeAsync();
-    }
-
-    private ApiFactory ClientNode()
-    {
-        var factory = cluster.ClientNode();
-        factory.Settings["Media:DeletionStaleness"] = Staleness.ToString();
-        return factory;
-    }
+    protected override void Configure(ApiFactory node) => node.Settings["Media:DeletionStaleness"] = Staleness.ToString();
 
     private static async Task WaitUntilCurrentAsync(ApiFactory node)
     {
@@ -50,14 +30,14 @@ public sealed class ClientMediaCacheTests(PostgreSqlClusterFixture cluster) : IC
         }
     }
 
-    private Task DeleteRowAsync(string org, string hash) => MediaChecks.DeleteBlobRowAsync(cluster.Cluster.Options.ServiceId, org, hash);
+    private Task DeleteRowAsync(string org, string hash) => MediaChecks.DeleteBlobRowAsync(Fixture.Cluster.Options.ServiceId, org, hash);
 
     [Fact]
     public async Task A_client_mode_node_serves_a_hot_blob_from_memory()
     {
-        var admin1 = _node1.AdminClient();
-        var anonymous2 = _node2.CreateClient();
-        await WaitUntilCurrentAsync(_node2);
+        var admin1 = Node1.AdminClient();
+        var anonymous2 = Node2.CreateClient();
+        await WaitUntilCurrentAsync(Node2);
         var org = await admin1.CreatePlatformAsync();
         var bytes = SampleImages.Png(5, 3, 11);
         var path = (await admin1.UploadImageAsync(org, bytes)).MediaPath();
@@ -69,19 +49,19 @@ public sealed class ClientMediaCacheTests(PostgreSqlClusterFixture cluster) : IC
         Assert.Equal(HttpStatusCode.OK, again.StatusCode);
         Assert.Equal(bytes, await again.Content.ReadAsByteArrayAsync());
         // Node 1 never read it, so it asks the store, which no longer has it.
-        Assert.Equal(HttpStatusCode.NotFound, (await _node1.CreateClient().GetAsync(path)).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await Node1.CreateClient().GetAsync(path)).StatusCode);
     }
 
     [Fact]
     public async Task An_image_deleted_through_one_node_is_a_404_on_the_other_within_the_staleness_bound()
     {
-        var admin1 = _node1.AdminClient();
-        var anonymous2 = _node2.CreateClient();
-        await WaitUntilCurrentAsync(_node2);
+        var admin1 = Node1.AdminClient();
+        var anonymous2 = Node2.CreateClient();
+        await WaitUntilCurrentAsync(Node2);
         var org = await admin1.CreatePlatformAsync();
         var image = await admin1.UploadImageAsync(org, SampleImages.Png(6, 3, 12));
         Assert.Equal(HttpStatusCode.OK, (await anonymous2.GetAsync(image.MediaPath())).StatusCode);
-        var cache = (CachedBlobStore)_node2.Services.GetRequiredService<IBlobStore>();
+        var cache = (CachedBlobStore)Node2.Services.GetRequiredService<IBlobStore>();
         Assert.Equal(1, cache.CachedCount);
 
         Assert.Equal(HttpStatusCode.NoContent, (await admin1.DeleteAsync(ImageRequests.Image(org, image.Id()))).StatusCode);
@@ -95,12 +75,12 @@ public sealed class ClientMediaCacheTests(PostgreSqlClusterFixture cluster) : IC
     [Fact]
     public async Task A_node_empties_its_cache_when_the_feed_starts_a_new_epoch()
     {
-        var admin1 = _node1.AdminClient();
-        await WaitUntilCurrentAsync(_node2);
+        var admin1 = Node1.AdminClient();
+        await WaitUntilCurrentAsync(Node2);
         var org = await admin1.CreatePlatformAsync();
         var path = (await admin1.UploadImageAsync(org, SampleImages.Png(7, 3, 13))).MediaPath();
-        Assert.Equal(HttpStatusCode.OK, (await _node2.CreateClient().GetAsync(path)).StatusCode);
-        var cache = (CachedBlobStore)_node2.Services.GetRequiredService<IBlobStore>();
+        Assert.Equal(HttpStatusCode.OK, (await Node2.CreateClient().GetAsync(path)).StatusCode);
+        var cache = (CachedBlobStore)Node2.Services.GetRequiredService<IBlobStore>();
         Assert.Equal(1, cache.CachedCount);
 
         // The feed forgets what it held (as when its silo dies); the nodes cannot tell what they
@@ -109,10 +89,10 @@ public sealed class ClientMediaCacheTests(PostgreSqlClusterFixture cluster) : IC
         while (cache.CachedCount > 0)
         {
             Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(30), "the cache was never emptied");
-            await cluster.Grains.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
+            await Fixture.Grains.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
             await Task.Delay(100);
         }
-        Assert.Equal(HttpStatusCode.OK, (await _node2.CreateClient().GetAsync(path)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await Node2.CreateClient().GetAsync(path)).StatusCode);
     }
 }
 

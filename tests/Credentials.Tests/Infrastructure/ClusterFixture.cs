@@ -37,6 +37,7 @@ public abstract class ClusterFixture(Backend backend, short silos = 1, bool coun
         builder.Properties["Test:Backend"] = backend.ToString();
         builder.Properties["Test:DataDirectory"] = _dataDirectory;
         builder.Properties["Test:CountReads"] = countReads.ToString();
+        builder.Properties["Webhooks:SecretKey"] = TestBackends.WebhookSecretKey;
         builder.AddSiloBuilderConfigurator<StorageConfigurator>();
         var cluster = builder.Build();
         await cluster.DeployAsync();

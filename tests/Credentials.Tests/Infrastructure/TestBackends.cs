@@ -19,6 +19,12 @@ public static class TestBackends
     public const string PostgresVariable = "CREDENTIALS_TEST_POSTGRES";
 
     /// <summary>
+    /// <c>Webhooks:SecretKey</c> for silos that share a database, which refuse to start without one
+    /// (a lone silo generates its own in its data directory).
+    /// </summary>
+    public const string WebhookSecretKey = "lUAC4RRJf4fyrVHXb+yAk2eQTUS5jcxYPe54VgPYSTw=";
+
+    /// <summary>
     /// The PostgreSQL connection string. Missing is a failure, never a skip: run the tests through
     /// scripts/test.sh, which starts a throwaway server, or set the variable yourself.
     /// </summary>

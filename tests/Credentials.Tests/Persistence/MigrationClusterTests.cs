@@ -32,6 +32,7 @@ public sealed class MigrationClusterTests : IAsyncLifetime
             ["Orleans:ClusterId"] = _clusterId,
             ["Orleans:ServiceId"] = _clusterId,
             ["Orleans:AdvertisedIP"] = "127.0.0.1",
+            ["Webhooks:SecretKey"] = TestBackends.WebhookSecretKey,
             ["Orleans:SiloPort"] = TestBackends.FreePort().ToString(),
             ["Orleans:GatewayPort"] = TestBackends.FreePort().ToString(),
             ["Logging:LogLevel:Default"] = "Warning",

@@ -115,6 +115,7 @@ public sealed class FaultyStorageClusterFixture : IAsyncLifetime
         builder.Options.ClusterId = serviceId + "-faulty";
         builder.Options.ConnectionTransport = ConnectionTransportType.TcpSocket;
         builder.Properties["Test:DataDirectory"] = _dataDirectory;
+        builder.Properties["Webhooks:SecretKey"] = TestBackends.WebhookSecretKey;
         builder.AddSiloBuilderConfigurator<Configurator>();
         Cluster = builder.Build();
         await Cluster.DeployAsync();

@@ -19,6 +19,8 @@ public sealed class ClusterTraceTests : IAsyncDisposable
     [Fact]
     public async Task A_request_through_an_API_node_and_a_silo_process_is_one_trace()
     {
+        // Cluster nodes run no DDL: migrate first, as a deployment does (not left to whichever test ran before).
+        await TestBackends.MigratePostgresAsync();
         await using var receiver = await OtlpReceiver.StartAsync();
         var suffix = Guid.NewGuid().ToString("N")[..8];
         var siloProbe = TestBackends.FreePort();
@@ -68,6 +70,7 @@ public sealed class ClusterTraceTests : IAsyncDisposable
         start.Environment["Orleans__ClusterId"] = _clusterId;
         start.Environment["Orleans__ServiceId"] = _clusterId;
         start.Environment["Orleans__AdvertisedIP"] = "127.0.0.1";
+        start.Environment["Webhooks__SecretKey"] = TestBackends.WebhookSecretKey;
         start.Environment["Orleans__SiloPort"] = TestBackends.FreePort().ToString();
         start.Environment["Orleans__GatewayPort"] = TestBackends.FreePort().ToString();
         start.Environment["Urls"] = $"http://127.0.0.1:{probePort}";

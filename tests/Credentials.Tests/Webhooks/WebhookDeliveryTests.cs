@@ -17,7 +17,7 @@ public sealed class WebhookDeliveryTests
     /// <summary>A service whose deliveries may go to 127.0.0.1, retry quickly and are woken every 2 s after a restart.</summary>
     private static ApiFactory NewService(Backend backend, bool allowInsecure = true) => WithDeliverySettings(new ApiFactory(backend), allowInsecure);
 
-    private static ApiFactory WithDeliverySettings(ApiFactory factory, bool allowInsecure)
+    internal static ApiFactory WithDeliverySettings(ApiFactory factory, bool allowInsecure)
     {
         factory.Settings["Webhooks:AllowInsecureTargets"] = allowInsecure ? "true" : "false";
         factory.Settings["Webhooks:RetryBaseSeconds"] = "0.1";
@@ -138,7 +138,7 @@ public sealed class WebhookDeliveryTests
         return (await admin.ReadIssuerAsync(org, entityId))["name"]!.GetValue<string>();
     }
 
-    private static async Task<(string Id, string Secret)> SubscribeAsync(HttpClient admin, string org, string url, params string[] events)
+    internal static async Task<(string Id, string Secret)> SubscribeAsync(HttpClient admin, string org, string url, params string[] events)
     {
         var response = await admin.PostAsJsonAsync($"/api/platforms/{org}/webhooks/", new { url, events });
         var json = await response.Content.ReadAsStringAsync();

@@ -66,7 +66,7 @@ public sealed class WebhookRulesTests
     }
 
     [Fact]
-    public void A_secret_stored_with_a_key_is_encrypted_and_needs_that_key()
+    public void A_secret_is_stored_encrypted_and_needs_its_key()
     {
         var key = RandomNumberGenerator.GetBytes(32);
         var secret = WebhookSecrets.NewSecret();
@@ -76,17 +76,76 @@ public sealed class WebhookRulesTests
         Assert.DoesNotContain(secret["whsec_".Length..], stored);
         Assert.NotEqual(stored, new WebhookSecrets(key).Protect(secret)); // a fresh nonce each time
         Assert.Equal(secret, new WebhookSecrets(key).Unprotect(stored));
-        Assert.ThrowsAny<CryptographicException>(() => new WebhookSecrets(RandomNumberGenerator.GetBytes(32)).Unprotect(stored));
-        Assert.ThrowsAny<CryptographicException>(() => new WebhookSecrets(null).Unprotect(stored));
+        Assert.Null(new WebhookSecrets(key).Reseal(stored));
+        var error = Assert.ThrowsAny<CryptographicException>(() => new WebhookSecrets(RandomNumberGenerator.GetBytes(32)).Unprotect(stored));
+        Assert.Contains("Webhooks:PreviousSecretKeys", error.Message);
+        Assert.ThrowsAny<FormatException>(() => new WebhookSecrets(key).Unprotect("aesgcm:AAAA"));
     }
 
     [Fact]
-    public void A_secret_stored_without_a_key_stays_readable_after_a_key_is_set()
+    public void A_secret_stored_plain_by_an_earlier_release_is_read_and_resealed_under_the_key()
     {
+        var key = RandomNumberGenerator.GetBytes(32);
         var secret = WebhookSecrets.NewSecret();
-        var stored = new WebhookSecrets(null).Protect(secret);
+        var secrets = new WebhookSecrets(key);
 
-        Assert.Equal(secret, new WebhookSecrets(RandomNumberGenerator.GetBytes(32)).Unprotect(stored));
+        Assert.Equal(secret, secrets.Unprotect("plain:" + secret));
+        var resealed = secrets.Reseal("plain:" + secret)!;
+
+        Assert.StartsWith("aesgcm:", resealed);
+        Assert.DoesNotContain(secret["whsec_".Length..], resealed);
+        Assert.Equal(secret, new WebhookSecrets(key).Unprotect(resealed));
+    }
+
+    [Fact]
+    public void After_a_rotation_secrets_sealed_under_a_previous_key_are_read_and_resealed_under_the_new_one()
+    {
+        var (old, current) = (RandomNumberGenerator.GetBytes(32), RandomNumberGenerator.GetBytes(32));
+        var secret = WebhookSecrets.NewSecret();
+        var storedUnderOld = new WebhookSecrets(old).Protect(secret);
+        var rotated = new WebhookSecrets(current, [old]);
+
+        Assert.Equal(secret, rotated.Unprotect(storedUnderOld));
+        var resealed = rotated.Reseal(storedUnderOld)!;
+
+        Assert.Equal(secret, new WebhookSecrets(current).Unprotect(resealed));
+        Assert.ThrowsAny<CryptographicException>(() => new WebhookSecrets(old).Unprotect(resealed));
+        Assert.Null(rotated.Reseal(resealed));
+    }
+
+    [Fact]
+    public void Key_settings_are_checked_the_configured_key_wins_and_a_cluster_silo_needs_one()
+    {
+        var key = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+        Assert.True(new WebhookOptions { SecretKey = key, PreviousSecretKeys = [key] }.IsValid);
+        Assert.False(new WebhookOptions { SecretKey = "c2hvcnQ=" }.IsValid);
+        Assert.False(new WebhookOptions { PreviousSecretKeys = ["not a key"] }.IsValid);
+        Assert.False(new WebhookOptions { SecretKey = key, SecretKeyFile = "/run/key" }.IsValid);
+
+        var error = Assert.Throws<InvalidOperationException>(() => WebhookSecrets.From(new WebhookOptions(), defaultKeyFile: null));
+        Assert.Equal(WebhookOptions.MissingKeyMessage, error.Message);
+
+        // A key configured after the generated one: the generated key still opens what it sealed.
+        var file = Path.Combine(Credentials.Tests.Infrastructure.TestBackends.NewTempDirectory(), WebhookKeyFile.DefaultName);
+        var generated = WebhookSecrets.From(new WebhookOptions(), file);
+        var stored = generated.Protect(WebhookSecrets.NewSecret());
+        var configured = WebhookSecrets.From(new WebhookOptions { SecretKey = key }, file);
+        Assert.NotNull(configured.Reseal(stored));
+        Assert.Equal(generated.Unprotect(stored), configured.Unprotect(stored));
+    }
+
+    [Fact]
+    public void A_key_file_that_is_missing_or_not_a_key_is_refused_with_its_path()
+    {
+        var directory = Credentials.Tests.Infrastructure.TestBackends.NewTempDirectory();
+        var missing = Path.Combine(directory, "missing.key");
+        var bad = Path.Combine(directory, "bad.key");
+        File.WriteAllText(bad, "not-base64\n");
+
+        Assert.Contains(missing, Assert.Throws<InvalidOperationException>(() => WebhookKeyFile.Read(missing)).Message);
+        Assert.Contains("base64 of 32 bytes", Assert.Throws<InvalidOperationException>(() => WebhookKeyFile.Read(bad)).Message);
+        Assert.Throws<InvalidOperationException>(() => WebhookSecrets.From(new WebhookOptions { SecretKeyFile = missing }, defaultKeyFile: Path.Combine(directory, "default.key")));
+        Assert.False(File.Exists(Path.Combine(directory, "default.key")), "a configured file that is missing is an error, not a reason to generate a key");
     }
 
     [Fact]

@@ -101,6 +101,7 @@ public sealed class WebhookSiloLossTests(ITestOutputHelper output)
         builder.Options.UseTestClusterMembership = false;
         builder.Options.ConnectionTransport = ConnectionTransportType.TcpSocket;
         builder.Properties["ConnectionStrings:PostgreSql"] = TestBackends.PostgresConnectionString;
+        builder.Properties["Webhooks:SecretKey"] = TestBackends.WebhookSecretKey;
         builder.Properties["Webhooks:AllowInsecureTargets"] = "true";
         builder.Properties["Webhooks:RetryBaseSeconds"] = "0.1";
         builder.Properties["Webhooks:RetryMaxSeconds"] = "0.5";
