@@ -37,16 +37,34 @@ public sealed class AdminToken
         var path = Path.Combine(directory, HashFileName);
         if (File.Exists(path))
         {
-            _hash = Convert.FromHexString(File.ReadAllText(path).Trim());
+            _hash = ReadHash(path);
             return;
         }
 
         _generated = Prefix + ApiTokens.RandomBase64Url(32);
         _hash = ApiTokens.Hash(_generated);
+        // Written whole under another name, then moved into place: a crash never leaves a half file.
+        var temporary = path + "." + ApiTokens.RandomBase64Url(6) + ".tmp";
         var fileOptions = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
         if (!OperatingSystem.IsWindows()) fileOptions.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        using var file = new StreamWriter(path, Encoding.ASCII, fileOptions);
-        file.Write(Convert.ToHexString(_hash));
+        using (var file = new FileStream(temporary, fileOptions))
+        {
+            file.Write(Encoding.ASCII.GetBytes(Convert.ToHexString(_hash)));
+            file.Flush(flushToDisk: true);
+        }
+        File.Move(temporary, path, overwrite: false);
+    }
+
+    /// <summary>The stored hash; a file that is not one (cut short, edited) stops the start-up with its path named.</summary>
+    private static byte[] ReadHash(string path)
+    {
+        var text = File.ReadAllText(path).Trim();
+        if (text.Length != 64 || !text.All(char.IsAsciiHexDigit))
+        {
+            throw new InvalidOperationException(
+                $"{path} does not hold a super-admin token's SHA-256 (64 hex digits). Delete it to have a new token generated at the next start, or set Auth:AdminToken.");
+        }
+        return Convert.FromHexString(text);
     }
 
     public bool Matches(ReadOnlySpan<byte> presentedHash) => CryptographicOperations.FixedTimeEquals(presentedHash, _hash);
