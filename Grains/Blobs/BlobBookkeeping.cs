@@ -68,7 +68,8 @@ public sealed partial class BlobBookkeeping(string org, IBlobStore blobs, OrgUsa
         _pendingAdds[hash] = _pendingAdds.GetValueOrDefault(hash) + 1;
         try
         {
-            await blobs.PutAsync(org, hash, content);
+            // Off the grain's scheduler: a file store's fsync blocks its thread, and the org keeps answering meanwhile.
+            await Task.Run(() => blobs.PutAsync(org, hash, content));
             return true;
         }
         finally
