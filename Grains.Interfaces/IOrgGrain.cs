@@ -34,6 +34,14 @@ public interface IOrgGrain : IGrainWithStringKey
     Task<Outcome<ImageRecord>> AddImage(ImageUpload upload);
 
     /// <summary>
+    /// Records a small image and stores its bytes with the record: both durable, or neither (an
+    /// upload of at most <see cref="ImageBytes.MaxInlineBytes"/>). Answers
+    /// <see cref="OutcomeStatus.BlobMissing"/> while a blob of that hash is being deleted: ask again.
+    /// </summary>
+    [Alias("images.add-with-bytes")]
+    Task<Outcome<ImageRecord>> AddImageWithBytes(ImageUpload upload, ImageBytes bytes);
+
+    /// <summary>
     /// The matches for <paramref name="query"/> (case-insensitive substring of the name), oldest first,
     /// with an id above <paramref name="afterId"/>, skipping <paramref name="offset"/> of them; at most
     /// <paramref name="limit"/>, and fewer when they would not fit one bounded reply.

@@ -15,6 +15,17 @@ public sealed record ImageRecord(
     [property: Id(6)] int Height,
     [property: Id(7)] DateTimeOffset Created);
 
+/// <summary>
+/// A small upload's bytes, handed to the org grain to be stored in the same commit as its record.
+/// Immutable: a co-hosted call passes the array itself, never a copy.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("credentials.image-bytes.v1")]
+public sealed record ImageBytes([property: Id(0)] byte[] Content)
+{
+    /// <summary>Largest upload sent this way; larger bytes go to the blob store first (they would be a large grain message).</summary>
+    public const int MaxInlineBytes = 64 * 1024;
+}
+
 /// <summary>An upload whose bytes are already in the blob store: what the index needs to record it.</summary>
 [GenerateSerializer, Immutable, Alias("credentials.image-upload.v1")]
 public sealed record ImageUpload(

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Credentials.Grains.Images;
 using Credentials.Grains.Quotas;
+using Credentials.Grains.Storage;
 
 namespace Credentials.Grains;
 
@@ -15,7 +16,22 @@ public sealed partial class OrgGrain
 
     private static string ImageKey(ImageRecord image) => image.Id.ToString(CultureInfo.InvariantCulture);
 
-    public async Task<Outcome<ImageRecord>> AddImage(ImageUpload upload)
+    /// <summary>Small uploads' bytes, written in the next commit's transaction before the records using them.</summary>
+    private readonly List<IPendingWrite> _imageBlobs = [];
+
+    public Task<Outcome<ImageRecord>> AddImage(ImageUpload upload) => AddImageAsync(upload, null);
+
+    public Task<Outcome<ImageRecord>> AddImageWithBytes(ImageUpload upload, ImageBytes bytes) =>
+        bytes.Content.Length == upload.Length && bytes.Content.Length <= ImageBytes.MaxInlineBytes
+            ? AddImageAsync(upload, bytes.Content)
+            : Task.FromResult(Outcome<ImageRecord>.Invalid("image", $"Bytes sent with the record must be the upload's, at most {ImageBytes.MaxInlineBytes} of them."));
+
+    /// <summary>
+    /// Records an upload. Without <paramref name="bytes"/> they must already be in the blob store;
+    /// with them, they go in the record's own commit where the backend can (PostgreSQL), else to
+    /// the blob store first.
+    /// </summary>
+    private async Task<Outcome<ImageRecord>> AddImageAsync(ImageUpload upload, byte[]? bytes)
     {
         if (_platform is null) return Outcome<ImageRecord>.OrgNotFound;
         var (name, error) = ImageRules.Name(upload.Name, upload.FileName, upload.Extension);
@@ -24,18 +40,37 @@ public sealed partial class OrgGrain
             return Outcome<ImageRecord>.Invalid("image", $"This platform already holds the maximum of {MaxImagesPerOrg} images.");
 
         var hash = upload.Sha256;
-        if (ImageRefusal(NewImage(name!, upload)) is { } early) return await RefuseImageAsync(hash, early);
-        if (!await _blobs.IsStoredAsync(hash)) return new Outcome<ImageRecord>(OutcomeStatus.BlobMissing);
+        var withCommit = bytes is not null && store.WritesBlobs;
+        if (ImageRefusal(NewImage(name!, upload)) is { } early)
+        {
+            // Bytes sent along were not stored anywhere yet: nothing to collect.
+            return bytes is null ? await RefuseImageAsync(hash, early) : Outcome<ImageRecord>.QuotaExceeded(early);
+        }
+        var stored = withCommit ? !_blobs.IsCollecting(hash)
+            : bytes is null ? await _blobs.IsStoredAsync(hash)
+            : await _blobs.PutAsync(hash, bytes);
+        if (!stored) return new Outcome<ImageRecord>(OutcomeStatus.BlobMissing);
 
         // Decided again in the turn that adds the record: other writes ran during the await.
         var image = NewImage(name!, upload);
-        if (ImageRefusal(image) is { } refusal) return await RefuseImageAsync(hash, refusal);
+        if (ImageRefusal(image) is { } refusal) return withCommit ? Outcome<ImageRecord>.QuotaExceeded(refusal) : await RefuseImageAsync(hash, refusal);
+        // In this turn, so the blob is in the record's batch; bytes a record already uses are stored.
+        if (withCommit && !_blobs.IsReferenced(hash)) _imageBlobs.Add(store.BlobWrite(Org, hash, bytes!));
         _images.Add(image, image.Id);
         _imageNames.Add(image.Id, image.Name);
         _usage.AddRecordBytes(RecordSize.Of(image));
         _blobs.Reference(image, +1);
         await CommitChangeAsync(EventActions.ImageCreated, EventTarget.Image(image.Id));
         return new Outcome<ImageRecord>(OutcomeStatus.Created, image);
+    }
+
+    /// <summary>The blobs the next commit stores, first in its batch.</summary>
+    private IEnumerable<IPendingWrite> TakeImageBlobs()
+    {
+        if (_imageBlobs.Count == 0) return [];
+        var taken = _imageBlobs.ToArray();
+        _imageBlobs.Clear();
+        return taken;
     }
 
     public Task<Outcome<bool>> CheckImageRoom(ImageUpload upload)

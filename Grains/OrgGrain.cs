@@ -104,7 +104,7 @@ public sealed partial class OrgGrain(ChunkStore store, IBlobStore blobs, TimePro
 
     private List<IPendingWrite> TakeChanges()
     {
-        var writes = new List<IPendingWrite>();
+        var writes = new List<IPendingWrite>(TakeImageBlobs());
         if (_platformRow.TakeChange() is { } platform) writes.Add(platform);
         if (_tokens.TakeChange() is { } tokens) writes.Add(tokens);
         if (_webhooks.TakeChange() is { } webhooks) writes.Add(webhooks);

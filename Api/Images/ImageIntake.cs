@@ -12,7 +12,9 @@ namespace Credentials.Api.Images;
 /// <summary>
 /// The upload protocol (A2, B6), in the order it runs: size limits, the multipart form, the
 /// file's inspection and name, its hash, the org's room for it, then bytes first and record
-/// second. The grain's half of the protocol is <see cref="IOrgGrain.AddImage"/>: it answers
+/// second; a small file (<see cref="ImageBytes.MaxInlineBytes"/>) goes to the grain with its record
+/// (<see cref="IOrgGrain.AddImageWithBytes"/>), which checks the room and stores both in one commit.
+/// The grain's half of the protocol is <see cref="IOrgGrain.AddImage"/>: it answers
 /// <see cref="OutcomeStatus.BlobMissing"/> when the bytes are not (or no longer) in the store,
 /// and the intake puts them again, a bounded number of times.
 /// </summary>
@@ -23,6 +25,9 @@ public sealed class ImageIntake(string org, IOrgGrain grain, IBlobStore blobs, I
 
     /// <summary>Puts of the bytes before the intake gives up on a blob that keeps being collected.</summary>
     public const int StoreAttempts = 8;
+
+    /// <summary>A body this small holds a file that goes to the grain with its bytes.</summary>
+    private const long MaxInlineBody = ImageBytes.MaxInlineBytes;
 
     private long MaxFile => limits.MaxFileBytes;
     private long MaxBody => MaxFile + EnvelopeBytes;
@@ -39,8 +44,9 @@ public sealed class ImageIntake(string org, IOrgGrain grain, IBlobStore blobs, I
             return Problems.UnsupportedMediaType("Send multipart/form-data with the file in the \"image\" field.");
         }
 
-        // Nothing is stored for an org that does not exist.
-        if (await grain.GetPlatform() is null) return Problems.OrgNotFound(org);
+        // Nothing is stored for an org that does not exist. A small body is read first: the grain
+        // call that stores it answers for a missing org too, so it is asked once, not twice.
+        if (request.ContentLength is not (> 0 and <= MaxInlineBody) && await grain.GetPlatform() is null) return Problems.OrgNotFound(org);
 
         var (form, formProblem) = await ReadFormAsync(request);
         if (formProblem is not null) return formProblem;
@@ -67,11 +73,21 @@ public sealed class ImageIntake(string org, IOrgGrain grain, IBlobStore blobs, I
 
         var hash = Convert.ToHexStringLower(SHA256.HashData(bytes));
         var upload = new ImageUpload(name, file.FileName, hash, kind.Extension, bytes.Length, kind.Width, kind.Height);
+        // A small upload goes to the grain with its bytes: one call, and stored in the record's own commit.
+        if (bytes.Length <= ImageBytes.MaxInlineBytes)
+        {
+            var inline = new ImageBytes(bytes);
+            return OutcomeResults.MapWrite(await StoreAsync(() => grain.AddImageWithBytes(upload, inline), cancellation), org, ok);
+        }
         // Bytes that would not fit the org's limits are never written; AddImage decides again.
         var room = await grain.CheckImageRoom(upload);
         if (room.Status == OutcomeStatus.QuotaExceeded) return Problems.QuotaExceeded(room.Detail!);
 
-        return OutcomeResults.MapWrite(await StoreAsync(upload, bytes, cancellation), org, ok);
+        return OutcomeResults.MapWrite(await StoreAsync(async () =>
+        {
+            await blobs.PutAsync(org, upload.Sha256, bytes, cancellation);
+            return await grain.AddImage(upload);
+        }, cancellation), org, ok);
     }
 
     /// <summary>The form, read within the body limit; a malformed body is the client's error, not a 500.</summary>
@@ -99,16 +115,16 @@ public sealed class ImageIntake(string org, IOrgGrain grain, IBlobStore blobs, I
     }
 
     /// <summary>
-    /// Bytes first, record second: a crash in between leaves an unreferenced blob, never a record
-    /// without bytes. If the blob is being collected just now, put it again.
+    /// Bytes first, record second (or both in one commit): a crash in between leaves an
+    /// unreferenced blob, never a record without bytes. If the blob is being collected just now,
+    /// <paramref name="attempt"/> runs again.
     /// </summary>
-    private async Task<Outcome<ImageRecord>> StoreAsync(ImageUpload upload, byte[] bytes, CancellationToken cancellation)
+    private static async Task<Outcome<ImageRecord>> StoreAsync(Func<Task<Outcome<ImageRecord>>> attempt, CancellationToken cancellation)
     {
-        for (var attempt = 0; attempt < StoreAttempts; attempt++)
+        for (var n = 0; n < StoreAttempts; n++)
         {
-            if (attempt > 0) await Task.Delay(20 * attempt, cancellation);
-            await blobs.PutAsync(org, upload.Sha256, bytes, cancellation);
-            var outcome = await grain.AddImage(upload);
+            if (n > 0) await Task.Delay(20 * n, cancellation);
+            var outcome = await attempt();
             if (outcome.Status != OutcomeStatus.BlobMissing) return outcome;
         }
         throw new StorageUnavailableException("The image's bytes could not be stored; retry later.");

@@ -54,6 +54,30 @@ public sealed partial class BlobBookkeeping(string org, IBlobStore blobs, OrgUsa
         }
     }
 
+    /// <summary>Whether the blob is being deleted just now: an upload of it must wait and ask again.</summary>
+    public bool IsCollecting(string hash) => _collecting.Contains(hash);
+
+    /// <summary>
+    /// Puts an upload's bytes for a record about to be added: false while the blob is being deleted.
+    /// Bytes a record already uses are not put again; while the put runs, the blob cannot be collected.
+    /// </summary>
+    public async Task<bool> PutAsync(string hash, ReadOnlyMemory<byte> content)
+    {
+        if (_collecting.Contains(hash)) return false;
+        if (_blobRefs.ContainsKey(hash)) return true;
+        _pendingAdds[hash] = _pendingAdds.GetValueOrDefault(hash) + 1;
+        try
+        {
+            // Off the grain's scheduler: a file store's fsync blocks its thread, and the org keeps answering meanwhile.
+            await Task.Run(() => blobs.PutAsync(org, hash, content));
+            return true;
+        }
+        finally
+        {
+            if (--_pendingAdds[hash] == 0) _pendingAdds.Remove(hash);
+        }
+    }
+
     /// <summary>Deletes a blob no record uses and no upload is checking; uploads of it meanwhile are told to put it again.</summary>
     public async Task CollectAsync(string hash)
     {

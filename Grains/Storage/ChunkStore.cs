@@ -69,7 +69,8 @@ public sealed class ChunkStore(IGrainStorage storage, IChunkListing listing, Sem
     /// </summary>
     public async Task WriteAllAsync(IReadOnlyList<IPendingWrite> writes)
     {
-        if (batches is null || writes.Count < 2)
+        // A blob row is written only in a batch: it is stored with the record that uses it, or not at all.
+        if (batches is null || writes is [] or [not PendingBlob])
         {
             foreach (var write in writes) await write.WriteAsync(this);
             return;
@@ -109,7 +110,7 @@ public sealed class ChunkStore(IGrainStorage storage, IChunkListing listing, Sem
             if (writeGate is not null) await writeGate.WaitAsync();
             try
             {
-                return await batches!.WriteAsync(changes);
+                return await batches!.WriteAsync(changes, batch.Blobs);
             }
             finally
             {
@@ -121,6 +122,24 @@ public sealed class ChunkStore(IGrainStorage storage, IChunkListing listing, Sem
         RowsWritten.Add(etags.Length - deleted, tag);
         if (deleted > 0) RowsDeleted.Add(deleted, tag);
         return etags;
+    }
+
+    /// <summary>
+    /// Whether a group commit stores blobs in its own transaction (<see cref="BlobWrite"/>): the
+    /// backend keeps blobs in the same database as the chunk rows (PostgreSQL).
+    /// </summary>
+    public bool WritesBlobs => batches?.WritesBlobs == true;
+
+    /// <summary>
+    /// A blob to insert in the next group commit's transaction, before the rows that use it (kept as
+    /// it is when the org already has a blob with this hash). Only where <see cref="WritesBlobs"/>.
+    /// </summary>
+    public IPendingWrite BlobWrite(string org, string sha256, byte[] content) =>
+        WritesBlobs ? new PendingBlob(new BlobRow(org, sha256, content)) : throw new NotSupportedException("This backend stores blobs apart from its rows.");
+
+    private sealed class PendingBlob(BlobRow row) : IPendingWrite
+    {
+        public Task WriteAsync(ChunkStore store) => OpenBatch.Value!.AddBlob(row);
     }
 
     /// <summary>Writes <paramref name="value"/> if the row still has <paramref name="etag"/>; returns the new etag.</summary>
@@ -192,21 +211,41 @@ public sealed class ChunkStore(IGrainStorage storage, IChunkListing listing, Sem
 /// </summary>
 public interface IChunkBatchWriter
 {
-    /// <summary>The new etag of each row (null for a deletion); a row not at its etag fails the whole batch.</summary>
-    Task<string?[]> WriteAsync(IReadOnlyList<RowChange> changes);
+    /// <summary>Whether <see cref="WriteAsync"/> takes blobs (their table is in the same database).</summary>
+    bool WritesBlobs { get; }
+
+    /// <summary>
+    /// The new etag of each row (null for a deletion); a row not at its etag fails the whole batch.
+    /// <paramref name="blobs"/> are inserted in the same transaction, each unless already stored.
+    /// </summary>
+    Task<string?[]> WriteAsync(IReadOnlyList<RowChange> changes, IReadOnlyList<BlobRow> blobs);
 }
 
 /// <summary>One row of a batch: its key, its new payload (null: delete it) and the etag it must still have.</summary>
 public readonly record struct RowChange(string Key, byte[]? Payload, string? ETag);
+
+/// <summary>A blob a batch stores with its rows: the org's bytes under their SHA-256 (lowercase hex).</summary>
+public readonly record struct BlobRow(string Org, string Sha256, byte[] Content);
 
 /// <summary>The rows a group commit's writes handed in, each waiting for the batch's outcome.</summary>
 internal sealed class ChunkBatch
 {
     private readonly List<(string Key, Func<byte[]>? Payload, string? ETag, TaskCompletionSource<string?> Done)> _rows = [];
 
-    public int Count => _rows.Count;
+    private readonly List<BlobRow> _blobs = [];
+    private TaskCompletionSource? _blobsDone;
 
-    public string FirstKey => _rows[0].Key;
+    public int Count => _rows.Count + _blobs.Count;
+
+    public string FirstKey => _rows.Count > 0 ? _rows[0].Key : _blobs[0].Org;
+
+    public IReadOnlyList<BlobRow> Blobs => _blobs;
+
+    public Task AddBlob(BlobRow blob)
+    {
+        _blobs.Add(blob);
+        return (_blobsDone ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+    }
 
     public int Deletions => _rows.Count(r => r.Payload is null);
 
@@ -223,11 +262,13 @@ internal sealed class ChunkBatch
     public void Complete(string?[] etags)
     {
         for (var i = 0; i < _rows.Count; i++) _rows[i].Done.SetResult(etags[i]);
+        _blobsDone?.SetResult();
     }
 
     public void Fail(Exception exception)
     {
         foreach (var row in _rows) row.Done.TrySetException(exception);
+        _blobsDone?.TrySetException(exception);
     }
 }
 

@@ -59,6 +59,10 @@ public sealed class PostgreSqlStorage(string connectionString) : StorageBackend(
             """,
     };
 
+    /// <summary>As <see cref="Blobs.PostgreSqlBlobStore"/> stores a blob: the first bytes of a hash stay.</summary>
+    protected override string BlobInsert =>
+        "INSERT INTO credentials_blobs (service_id, org, sha256, content) VALUES (@service, @org, @sha, @content) ON CONFLICT (service_id, org, sha256) DO NOTHING";
+
     protected override (string Write, string Clear) RowQueries => (Queries["WriteToStorageKey"], Queries["ClearStorageKey"]);
 
     protected override (string, (string, object)[]) ChunkPrefixMatch(string serviceId, string prefix) => (

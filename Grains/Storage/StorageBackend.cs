@@ -42,44 +42,127 @@ public abstract class StorageBackend(string connectionString)
     protected abstract (string Write, string Clear) RowQueries { get; }
 
     /// <summary>
+    /// The statement that stores one blob (<c>@service</c>, <c>@org</c>, <c>@sha</c>, <c>@content</c>)
+    /// unless it is already there, where blobs live in this database; null where they do not (SQLite: files).
+    /// </summary>
+    protected virtual string? BlobInsert => null;
+
+    /// <summary>
     /// Runs the provider's row queries, with the parameters it passes for a chunk row (a string
-    /// grain key: both key numbers 0) and its version check, in one transaction.
+    /// grain key: both key numbers 0) and its version check, and the blob inserts, in one
+    /// transaction. Where the driver batches (Npgsql), every statement goes in one round trip and
+    /// the commit in a second, however many rows and blobs the group commit holds.
     /// </summary>
     private sealed class BatchWriter(StorageBackend backend, string serviceId) : IChunkBatchWriter
     {
-        public async Task<string?[]> WriteAsync(IReadOnlyList<RowChange> changes)
+        public bool WritesBlobs => backend.BlobInsert is not null;
+
+        public async Task<string?[]> WriteAsync(IReadOnlyList<RowChange> changes, IReadOnlyList<BlobRow> blobs)
         {
-            var (write, clear) = backend.RowQueries;
+            if (blobs.Count > 0 && backend.BlobInsert is null) throw new NotSupportedException($"{backend.Name} keeps blobs apart from its rows.");
             await using var connection = backend.CreateConnection();
             await connection.OpenAsync();
             await using var transaction = await connection.BeginTransactionAsync();
+            var etags = connection.CanCreateBatch
+                ? await WriteBatchedAsync(connection, transaction, changes, blobs)
+                : await WriteOneByOneAsync(connection, transaction, changes, blobs);
+            await transaction.CommitAsync();
+            return etags;
+        }
+
+        private async Task<string?[]> WriteBatchedAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<RowChange> changes, IReadOnlyList<BlobRow> blobs)
+        {
+            await using var batch = connection.CreateBatch();
+            batch.Transaction = transaction;
+            foreach (var change in changes)
+            {
+                var command = batch.CreateBatchCommand();
+                command.CommandText = RowQuery(change).TrimEnd().TrimEnd(';');
+                AddRowParameters(command.Parameters, command.CreateParameter, change);
+                batch.BatchCommands.Add(command);
+            }
+            // After the rows, so the reader's result sets are the rows' answers, in order.
+            foreach (var blob in blobs)
+            {
+                var command = batch.CreateBatchCommand();
+                command.CommandText = backend.BlobInsert!;
+                AddBlobParameters(command.Parameters, command.CreateParameter, blob);
+                batch.BatchCommands.Add(command);
+            }
+            var etags = new string?[changes.Count];
+            await using var reader = await batch.ExecuteReaderAsync();
+            for (var i = 0; i < changes.Count; i++)
+            {
+                if (i > 0 && !await reader.NextResultAsync()) throw new InvalidOperationException("A row write answered nothing.");
+                etags[i] = Written(changes[i], await reader.ReadAsync() ? reader.GetValue(0) : null);
+            }
+            // The blob inserts' errors, if any, surface here, before the commit.
+            while (await reader.NextResultAsync()) { }
+            return etags;
+        }
+
+        private async Task<string?[]> WriteOneByOneAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<RowChange> changes, IReadOnlyList<BlobRow> blobs)
+        {
+            foreach (var blob in blobs)
+            {
+                await using var command = connection.CreateCommand();
+                command.Transaction = transaction;
+                command.CommandText = backend.BlobInsert!;
+                AddBlobParameters(command.Parameters, command.CreateParameter, blob);
+                await command.ExecuteNonQueryAsync();
+            }
             var etags = new string?[changes.Count];
             for (var i = 0; i < changes.Count; i++)
             {
-                var change = changes[i];
                 await using var command = connection.CreateCommand();
                 command.Transaction = transaction;
-                command.CommandText = change.Payload is null ? clear : write;
-                AddParameter(command, "ServiceId", serviceId);
-                AddParameter(command, "GrainTypeString", ChunkStore.StateName);
-                AddParameter(command, "GrainIdN0", 0L);
-                AddParameter(command, "GrainIdN1", 0L);
-                AddParameter(command, "GrainIdExtensionString", change.Key);
-                if (change.Payload is not null) AddParameter(command, "PayloadBinary", change.Payload);
-                var version = command.CreateParameter();
-                version.ParameterName = "GrainStateVersion";
-                version.DbType = System.Data.DbType.Int32;
-                version.Value = change.ETag is null ? DBNull.Value : int.Parse(change.ETag, CultureInfo.InvariantCulture);
-                command.Parameters.Add(version);
-                var result = await command.ExecuteScalarAsync();
-                var written = result is null or DBNull ? null : Convert.ToInt32(result, CultureInfo.InvariantCulture).ToString(CultureInfo.InvariantCulture);
-                // As the provider decides: no version back, or the same one, is a conflict.
-                if (written is null || written == change.ETag)
-                    throw new Orleans.Storage.InconsistentStateException($"Row {change.Key} is no longer at version {change.ETag ?? "(new)"}.", written, change.ETag);
-                etags[i] = change.Payload is null ? null : written;
+                command.CommandText = RowQuery(changes[i]);
+                AddRowParameters(command.Parameters, command.CreateParameter, changes[i]);
+                etags[i] = Written(changes[i], await command.ExecuteScalarAsync());
             }
-            await transaction.CommitAsync();
             return etags;
+        }
+
+        private string RowQuery(RowChange change) => change.Payload is null ? backend.RowQueries.Clear : backend.RowQueries.Write;
+
+        private void AddRowParameters(DbParameterCollection parameters, Func<DbParameter> create, RowChange change)
+        {
+            Add(parameters, create, "ServiceId", serviceId);
+            Add(parameters, create, "GrainTypeString", ChunkStore.StateName);
+            Add(parameters, create, "GrainIdN0", 0L);
+            Add(parameters, create, "GrainIdN1", 0L);
+            Add(parameters, create, "GrainIdExtensionString", change.Key);
+            if (change.Payload is not null) Add(parameters, create, "PayloadBinary", change.Payload);
+            var version = create();
+            version.ParameterName = "GrainStateVersion";
+            version.DbType = System.Data.DbType.Int32;
+            version.Value = change.ETag is null ? DBNull.Value : int.Parse(change.ETag, CultureInfo.InvariantCulture);
+            parameters.Add(version);
+        }
+
+        private void AddBlobParameters(DbParameterCollection parameters, Func<DbParameter> create, BlobRow blob)
+        {
+            Add(parameters, create, "service", serviceId);
+            Add(parameters, create, "org", blob.Org);
+            Add(parameters, create, "sha", blob.Sha256);
+            Add(parameters, create, "content", blob.Content);
+        }
+
+        /// <summary>The row's new etag (null for a deletion); as the provider decides, no version back, or the same one, is a conflict.</summary>
+        private static string? Written(RowChange change, object? result)
+        {
+            var written = result is null or DBNull ? null : Convert.ToInt32(result, CultureInfo.InvariantCulture).ToString(CultureInfo.InvariantCulture);
+            if (written is null || written == change.ETag)
+                throw new Orleans.Storage.InconsistentStateException($"Row {change.Key} is no longer at version {change.ETag ?? "(new)"}.", written, change.ETag);
+            return change.Payload is null ? null : written;
+        }
+
+        private static void Add(DbParameterCollection parameters, Func<DbParameter> create, string name, object value)
+        {
+            var parameter = create();
+            parameter.ParameterName = name;
+            parameter.Value = value;
+            parameters.Add(parameter);
         }
     }
 

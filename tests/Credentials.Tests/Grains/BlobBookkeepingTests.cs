@@ -128,6 +128,40 @@ public sealed class BlobBookkeepingTests
         Assert.Equal([HashB, hashC], _store.Hashes);
     }
 
+    [Fact]
+    public async Task A_blob_being_put_for_an_upload_is_not_collected()
+    {
+        _store.HoldPut = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var putting = _blobs.PutAsync(HashA, new byte[] { 1 });
+        await ImagesEventually(() => _store.Puts == 1);
+
+        await _blobs.CollectAsync(HashA);
+        Assert.Equal([HashA], _store.Hashes);
+
+        _store.HoldPut.SetResult();
+        Assert.True(await putting);
+    }
+
+    [Fact]
+    public async Task A_put_while_the_blob_is_being_deleted_is_refused_and_bytes_in_use_are_not_put_again()
+    {
+        _store.Add(HashA, Now);
+        _store.HoldDelete = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var collecting = _blobs.CollectAsync(HashA);
+
+        Assert.True(_blobs.IsCollecting(HashA));
+        Assert.False(await _blobs.PutAsync(HashA, new byte[] { 1 }));
+        _store.HoldDelete.SetResult();
+        await collecting;
+
+        _blobs.Reference(Image(1, HashB), +1);
+        Assert.True(await _blobs.PutAsync(HashB, new byte[] { 2 }));
+        Assert.Equal(0, _store.Puts);
+    }
+
+    private static Task ImagesEventually(Func<bool> condition) =>
+        Images.ImageRequests.EventuallyAsync(() => Task.FromResult(condition()), "the put reached the store");
+
     private sealed class FixedClock(DateTimeOffset now) : TimeProvider
     {
         public override DateTimeOffset GetUtcNow() => now;
@@ -168,7 +202,16 @@ public sealed class BlobBookkeepingTests
             }
         }
 
-        public Task PutAsync(string org, string sha256, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+        public TaskCompletionSource? HoldPut { get; set; }
+        public int Puts { get; private set; }
+
+        /// <summary>Stores at once; with <see cref="HoldPut"/> the put is not yet acknowledged.</summary>
+        public async Task PutAsync(string org, string sha256, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default)
+        {
+            Puts++;
+            _blobs[sha256] = DateTimeOffset.MinValue;
+            if (HoldPut is { } hold) await hold.Task;
+        }
         public Task<byte[]?> GetAsync(string org, string sha256, CancellationToken cancellationToken = default) => throw new NotSupportedException();
         public Task<Stream?> OpenReadAsync(string org, string sha256, CancellationToken cancellationToken = default) => throw new NotSupportedException();
     }

@@ -13,7 +13,7 @@ public sealed class OrgGrainWireTests
     [
         "credentials.org/platform.create", "credentials.org/platform.get",
         "credentials.org/tokens.create", "credentials.org/tokens.list", "credentials.org/tokens.revoke", "credentials.org/tokens.authenticate",
-        "credentials.org/images.add", "credentials.org/images.search.v2", "credentials.org/images.room", "credentials.org/images.get", "credentials.org/images.delete",
+        "credentials.org/images.add", "credentials.org/images.add-with-bytes", "credentials.org/images.search.v2", "credentials.org/images.room", "credentials.org/images.get", "credentials.org/images.delete",
         "credentials.org/issuers.list.v2", "credentials.org/issuers.get", "credentials.org/issuers.create", "credentials.org/issuers.replace",
         "credentials.org/issuers.patch", "credentials.org/issuers.delete",
         "credentials.org/events.read",

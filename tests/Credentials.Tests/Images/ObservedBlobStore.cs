@@ -16,6 +16,7 @@ public sealed class ObservedBlobStore(IBlobStore inner) : IBlobStore, IAsyncDisp
     private sealed class Counters
     {
         public int Calls;
+        public int Puts;
         public long BytesRead;
         public int OpenStreams;
         public bool FailOpen;
@@ -26,6 +27,8 @@ public sealed class ObservedBlobStore(IBlobStore inner) : IBlobStore, IAsyncDisp
 
     /// <summary>Every read-side call (open, get, exists) for the org.</summary>
     public int Calls(string org) => Volatile.Read(ref Of(org).Calls);
+    /// <summary>Puts of the org's blobs through this store (an upload's own bytes, before its record).</summary>
+    public int Puts(string org) => Volatile.Read(ref Of(org).Puts);
     public long BytesRead(string org) => Interlocked.Read(ref Of(org).BytesRead);
     public int OpenStreams(string org) => Volatile.Read(ref Of(org).OpenStreams);
 
@@ -35,8 +38,11 @@ public sealed class ObservedBlobStore(IBlobStore inner) : IBlobStore, IAsyncDisp
     /// <summary>From now on, a read of the org's blobs that starts this many bytes in (or later) fails.</summary>
     public void FailReadingAfter(string org, long bytes) => Of(org).FailReadsAfter = bytes;
 
-    public Task PutAsync(string org, string sha256, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default) =>
-        inner.PutAsync(org, sha256, content, cancellationToken);
+    public Task PutAsync(string org, string sha256, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default)
+    {
+        Interlocked.Increment(ref Of(org).Puts);
+        return inner.PutAsync(org, sha256, content, cancellationToken);
+    }
 
     /// <summary>Stores bytes straight into the store, as an upload would, and answers their hash.</summary>
     public async Task<string> PutAsync(string org, byte[] content)
