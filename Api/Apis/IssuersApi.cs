@@ -79,7 +79,6 @@ public static class IssuersApi
     {
         if (!Paging.TryParse(limit, offset, Paging.DefaultLimit, out var paging, out var problem)) return problem;
 
-        var grain = grains.GetOrgGrain(org);
         var start = (int)Math.Min(paging.Offset, int.MaxValue);
         var key = new IssuerPageCache.Key(org, string.IsNullOrEmpty(q) ? null : q, start, paging.Limit);
         var cached = pages.Get(key);
@@ -91,6 +90,7 @@ public static class IssuersApi
         }
         else
         {
+            var grain = grains.GetOrgGrain(org);
             var outcome = cached is null
                 ? await grain.ListIssuers(q, start, paging.Limit)
                 : await grain.ListIssuersUnlessUnchanged(q, start, paging.Limit, cached.Version);
@@ -114,7 +114,7 @@ public static class IssuersApi
             json.WritePropertyName("data");
             if (first.Unchanged) json.WriteRawValue(cached!.Data, skipInputValidation: true);
             else if (first.ContinueAfter is null) json.WriteRawValue(pages.Add(key, first, org, writer.Options), skipInputValidation: true);
-            else await WriteRepliesAsync(writer, grain, org, q, first, paging.Limit);
+            else await WriteRepliesAsync(writer, grains.GetOrgGrain(org), org, q, first, paging.Limit);
             json.WriteNumber("num_pages", Paging.PageCount(count, paging.Limit));
             json.WriteNumber("page_number", paging.PageNumber);
             json.WriteNumber("max_page_size", Paging.MaxLimit);

@@ -26,9 +26,6 @@ public sealed class ImageIntake(string org, IOrgGrain grain, IBlobStore blobs, I
     /// <summary>Puts of the bytes before the intake gives up on a blob that keeps being collected.</summary>
     public const int StoreAttempts = 8;
 
-    /// <summary>A body this small holds a file that goes to the grain with its bytes.</summary>
-    private const long MaxInlineBody = ImageBytes.MaxInlineBytes;
-
     private long MaxFile => limits.MaxFileBytes;
     private long MaxBody => MaxFile + EnvelopeBytes;
 
@@ -46,7 +43,7 @@ public sealed class ImageIntake(string org, IOrgGrain grain, IBlobStore blobs, I
 
         // Nothing is stored for an org that does not exist. A small body is read first: the grain
         // call that stores it answers for a missing org too, so it is asked once, not twice.
-        if (request.ContentLength is not (> 0 and <= MaxInlineBody) && await grain.GetPlatform() is null) return Problems.OrgNotFound(org);
+        if (request.ContentLength is not (> 0 and <= ImageBytes.MaxInlineBytes) && await grain.GetPlatform() is null) return Problems.OrgNotFound(org);
 
         var (form, formProblem) = await ReadFormAsync(request);
         if (formProblem is not null) return formProblem;

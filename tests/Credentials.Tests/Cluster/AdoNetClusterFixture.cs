@@ -23,8 +23,18 @@ public sealed class AdoNetClusterFixture : IAsyncLifetime
     {
         // As a deployment does: `migrate` first, then silos that run no DDL.
         await TestBackends.MigratePostgresAsync();
+        Cluster = Builder(SiloCount).Build();
+        await Cluster.DeployAsync();
+    }
+
+    /// <summary>
+    /// A cluster of <paramref name="silos"/> set up as this fixture's (AdoNet membership and storage in
+    /// PostgreSQL, a fresh service id); callers may add properties before building it.
+    /// </summary>
+    public static TestClusterBuilder Builder(short silos)
+    {
         var id = TestBackends.NewServiceId();
-        var builder = new TestClusterBuilder(SiloCount);
+        var builder = new TestClusterBuilder(silos);
         builder.Options.ServiceId = id;
         builder.Options.ClusterId = id;
         builder.Options.UseTestClusterMembership = false;
@@ -33,8 +43,7 @@ public sealed class AdoNetClusterFixture : IAsyncLifetime
         builder.Properties["Webhooks:SecretKey"] = TestBackends.WebhookSecretKey;
         builder.AddSiloBuilderConfigurator<SiloConfigurator>();
         builder.AddClientBuilderConfigurator<ClientConfigurator>();
-        Cluster = builder.Build();
-        await Cluster.DeployAsync();
+        return builder;
     }
 
     public async Task DisposeAsync()

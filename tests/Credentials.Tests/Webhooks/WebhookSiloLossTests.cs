@@ -94,20 +94,11 @@ public sealed class WebhookSiloLossTests(ITestOutputHelper output)
     /// <summary>Two silos with AdoNet membership and storage in PostgreSQL, as <see cref="AdoNetClusterFixture"/>, delivering quickly.</summary>
     private static async Task<TestCluster> StartClusterAsync()
     {
-        var id = TestBackends.NewServiceId();
-        var builder = new TestClusterBuilder(2);
-        builder.Options.ServiceId = id;
-        builder.Options.ClusterId = id;
-        builder.Options.UseTestClusterMembership = false;
-        builder.Options.ConnectionTransport = ConnectionTransportType.TcpSocket;
-        builder.Properties["ConnectionStrings:PostgreSql"] = TestBackends.PostgresConnectionString;
-        builder.Properties["Webhooks:SecretKey"] = TestBackends.WebhookSecretKey;
+        var builder = AdoNetClusterFixture.Builder(2);
         builder.Properties["Webhooks:AllowInsecureTargets"] = "true";
         builder.Properties["Webhooks:RetryBaseSeconds"] = "0.1";
         builder.Properties["Webhooks:RetryMaxSeconds"] = "0.5";
         builder.Properties["Webhooks:WakeSeconds"] = "2";
-        builder.AddSiloBuilderConfigurator<AdoNetClusterFixture.SiloConfigurator>();
-        builder.AddClientBuilderConfigurator<AdoNetClusterFixture.ClientConfigurator>();
         var cluster = builder.Build();
         await cluster.DeployAsync();
         return cluster;
