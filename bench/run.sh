@@ -283,6 +283,12 @@ run_backend() {
     if [[ "$backend" == postgres ]]; then
         env_args+=("ConnectionStrings__PostgreSql=$POSTGRES_CONN")
     fi
+    # BENCH_SERVICE_X=v is X=v for the service alone (runtime knobs for A/B runs; the bench's own
+    # Kestrel ceiling keeps its settings).
+    local name
+    while IFS= read -r name; do
+        env_args+=("${name#BENCH_SERVICE_}=${!name}")
+    done < <(compgen -e | grep '^BENCH_SERVICE_' || true)
 
     # Two attempts: on a busy shared machine the silo's start-up can time out once.
     local attempt

@@ -22,8 +22,9 @@ public static class RateLimits
         {
             options.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context =>
             {
-                // Partitions only for valid credentials, so their number is bounded by real callers.
-                if (!settings.Enabled || context.User.RateLimitKey() is not { } key) return RateLimitPartition.GetNoLimiter("none");
+                // Partitions only for valid credentials, so their number is bounded by real callers; the
+                // start-up warm-up's in-process reads draw on nobody's budget.
+                if (!settings.Enabled || context.User.RateLimitKey() is not { } key || StartupWarmup.IsWarmupRequest(context)) return RateLimitPartition.GetNoLimiter("none");
                 return RateLimitPartition.GetTokenBucketLimiter(key, _ => new TokenBucketRateLimiterOptions
                 {
                     TokenLimit = settings.Burst,

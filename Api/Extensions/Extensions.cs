@@ -130,6 +130,9 @@ public static class Extensions
 
     public static void UseCredentialsPipeline(this WebApplication app)
     {
+        // The start-up warm-up reads a page through everything below, in process.
+        var warmup = app.Services.GetRequiredService<StartupWarmup>();
+        app.Use(next => warmup.Pipeline = next);
         app.UseMiddleware<RequestIdMiddleware>();
         app.UseAccessLog();
         // With no proxy listed the middleware would trust every caller, and with no remote address
@@ -158,7 +161,6 @@ public static class Extensions
         var adminToken = app.Services.GetRequiredService<AdminToken>();
         app.Lifetime.ApplicationStarted.Register(() => adminToken.AnnounceIfGenerated(app.Urls));
         // Once the server listens (the warm-up sends itself requests); readiness waits for it.
-        var warmup = app.Services.GetRequiredService<StartupWarmup>();
         app.Lifetime.ApplicationStarted.Register(() => warmup.Start(app.Lifetime.ApplicationStopping));
     }
 }

@@ -38,6 +38,8 @@ public sealed partial class AccessLog(RequestDelegate next, ILogger<AccessLog> l
 
     private void Record(HttpContext context, TimeSpan elapsed)
     {
+        // The start-up warm-up's in-process reads are no client's requests.
+        if (StartupWarmup.IsWarmupRequest(context)) return;
         var status = context.Response.StatusCode;
         var route = (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? "(unmatched)";
         var org = OrgOf(context);

@@ -47,6 +47,15 @@ public sealed class IssuerPageCache(IOptions<ApiOptions> options)
         return data;
     }
 
+    /// <summary>Drops the page kept under <paramref name="key"/>, if any.</summary>
+    public void Remove(in Key key)
+    {
+        lock (_gate)
+        {
+            if (_entries.TryRemove(key, out var old)) _bytes -= SizeOf(key, old);
+        }
+    }
+
     /// <summary>The JSON array of <paramref name="items"/> as the list answer writes it.</summary>
     public static byte[] Serialize(IReadOnlyList<Issuer> items, string org, JsonSerializerOptions json)
     {

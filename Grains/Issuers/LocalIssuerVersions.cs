@@ -32,6 +32,22 @@ public sealed class LocalIssuerVersions(bool enabled)
     }
 
     /// <summary>
+    /// Shows <paramref name="issuers"/> for <paramref name="org"/> until the returned handle is
+    /// disposed: the API's start-up warm-up reads a synthetic page of an org key drawn at random
+    /// (no client knows it, and no grain holds it) the way clients read theirs.
+    /// </summary>
+    public IDisposable ShowWhile(string org, ChunkedCollection<Issuer> issuers)
+    {
+        Show(org, issuers);
+        return new Shown(this, org, issuers);
+    }
+
+    private sealed class Shown(LocalIssuerVersions board, string org, ChunkedCollection<Issuer> issuers) : IDisposable
+    {
+        public void Dispose() => board.Withdraw(org, issuers);
+    }
+
+    /// <summary>
     /// True when the org's grain is active in this process and its issuers are at
     /// <paramref name="version"/>: every write acknowledged so far is in a page taken at that version.
     /// </summary>

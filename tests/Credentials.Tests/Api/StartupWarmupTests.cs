@@ -27,8 +27,16 @@ public sealed class StartupWarmupTests
         var warmup = factory.Services.GetRequiredService<StartupWarmup>();
 
         await warmup.Completion.WaitAsync(TimeSpan.FromSeconds(60));
-        Assert.True(warmup.Rounds > 0, "the warm-up ran no round");
+        Assert.True(warmup.Rounds >= StartupWarmup.MinRounds, $"the warm-up ran {warmup.Rounds} rounds");
+        // Its issuer pages went through the whole pipeline (authorization, filters, the list
+        // endpoint) and were answered 200 from the page it showed on the local board.
+        Assert.Equal(warmup.Rounds, warmup.PipelineReads);
         await WaitReadyAsync(admin, TimeSpan.FromSeconds(15));
+
+        // It left nothing behind: no page kept, no org shown, no platform.
+        Assert.Equal(0, factory.Services.GetRequiredService<IssuerPageCache>().Bytes);
+        var platforms = await (await admin.GetAsync("/api/platforms/?limit=1000")).Content.ReadAsStringAsync();
+        Assert.DoesNotContain("warm-up", platforms);
 
         // The warm-up's key is no org, and an org's page holds exactly its own issuers.
         var grains = factory.Services.GetRequiredService<IGrainFactory>();
@@ -41,13 +49,40 @@ public sealed class StartupWarmupTests
     }
 
     [Fact]
+    public async Task The_warm_up_draws_on_no_credential_s_rate_budget()
+    {
+        await using var factory = new ApiFactory();
+        factory.Settings["Api:WarmupSeconds"] = "30";
+        factory.Settings["RateLimiting:Enabled"] = "true";
+        factory.Settings["RateLimiting:Burst"] = "5";
+        factory.Settings["RateLimiting:PermitsPerSecond"] = "1";
+        var admin = factory.AdminClient();
+        var warmup = factory.Services.GetRequiredService<StartupWarmup>();
+
+        await warmup.Completion.WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.Equal(warmup.Rounds, warmup.PipelineReads);
+        Assert.True(warmup.PipelineReads > 5, $"only {warmup.PipelineReads} in-process reads");
+
+        // Hundreds of super-admin reads ran in process; the super-admin's burst of 5 is still whole.
+        for (var i = 0; i < 5; i++)
+        {
+            var answer = await admin.GetAsync("/api/platforms/");
+            Assert.True(answer.IsSuccessStatusCode, $"call {i + 1}: {(int)answer.StatusCode}");
+        }
+        // And the limit is on: more calls than one permit a second soon meet a 429.
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 20 && !statuses.Contains(HttpStatusCode.TooManyRequests); i++) statuses.Add((await admin.GetAsync("/api/platforms/")).StatusCode);
+        Assert.Contains(HttpStatusCode.TooManyRequests, statuses);
+    }
+
+    [Fact]
     public async Task Readiness_reports_a_warm_up_that_has_not_finished()
     {
         await using var factory = new ApiFactory();
         _ = factory.AdminClient();
         var services = factory.Services;
         // Never started: as a node between its server's start and the warm-up's end.
-        var pending = new StartupWarmup(services.GetRequiredService<IServer>(), services.GetRequiredService<IGrainFactory>(),
+        var pending = new StartupWarmup(services.GetRequiredService<IServer>(), services,
             services.GetRequiredService<IOptions<JsonOptions>>(), services.GetRequiredService<IOptions<Credentials.Api.Extensions.ApiOptions>>(),
             NullLogger<StartupWarmup>.Instance);
 
