@@ -57,6 +57,7 @@ public sealed class StartupWarmup(
     private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _rounds;
     private int _pipelineReads;
+    private int _pipelineRefusals;
     private bool _loopbackWorks = true;
 
     public bool IsDone => _done.Task.IsCompleted;
@@ -66,6 +67,9 @@ public sealed class StartupWarmup(
 
     /// <summary>Issuer pages read in process through the whole pipeline, each answered 200.</summary>
     public int PipelineReads => Volatile.Read(ref _pipelineReads);
+
+    /// <summary>In-process issuer-page reads answered anything but 200 (none where this process is the only silo).</summary>
+    public int PipelineRefusals => Volatile.Read(ref _pipelineRefusals);
 
     public Task Completion => _done.Task;
 
@@ -114,7 +118,11 @@ public sealed class StartupWarmup(
                             logger.LogInformation("Warm-up: no loopback request ({Reason}).", ex.Message);
                     }
                 }
-                if (Pipeline is { } pipeline && await read.RunAsync(pipeline) == StatusCodes.Status200OK) Interlocked.Increment(ref _pipelineReads);
+                if (Pipeline is { } pipeline)
+                {
+                    if (await read.RunAsync(pipeline) == StatusCodes.Status200OK) Interlocked.Increment(ref _pipelineReads);
+                    else Interlocked.Increment(ref _pipelineRefusals);
+                }
                 // The credential check the in-process read skips (its caller is set, not presented).
                 _ = admin.Matches(Grains.ApiTokens.Hash(probeToken)) || Grains.ApiTokens.OrgOf(probeToken) is not null;
                 // Both calls a list read makes: the first read of a page, and a repeated one.
