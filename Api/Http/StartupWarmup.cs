@@ -59,6 +59,7 @@ public sealed class StartupWarmup(
     private int _pipelineReads;
     private int _pipelineRefusals;
     private bool _loopbackWorks = true;
+    private bool _pipelineWorks = true;
 
     public bool IsDone => _done.Task.IsCompleted;
 
@@ -118,10 +119,15 @@ public sealed class StartupWarmup(
                             logger.LogInformation("Warm-up: no loopback request ({Reason}).", ex.Message);
                     }
                 }
-                if (Pipeline is { } pipeline)
+                if (Pipeline is { } pipeline && Volatile.Read(ref _pipelineWorks))
                 {
-                    if (await read.RunAsync(pipeline) == StatusCodes.Status200OK) Interlocked.Increment(ref _pipelineReads);
+                    var status = await read.RunAsync(pipeline);
+                    if (status == StatusCodes.Status200OK) Interlocked.Increment(ref _pipelineReads);
                     else Interlocked.Increment(ref _pipelineRefusals);
+                    // A 404 is the read where another silo holds the orgs; a server error would be
+                    // logged on every round: one is enough, the rest of the warm-up goes on without.
+                    if (status >= StatusCodes.Status500InternalServerError && Interlocked.Exchange(ref _pipelineWorks, false))
+                        logger.LogWarning("Warm-up: the in-process issuer page read answered {Status}; the warm-up goes on without it.", status);
                 }
                 // The credential check the in-process read skips (its caller is set, not presented).
                 _ = admin.Matches(Grains.ApiTokens.Hash(probeToken)) || Grains.ApiTokens.OrgOf(probeToken) is not null;

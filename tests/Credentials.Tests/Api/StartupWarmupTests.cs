@@ -4,6 +4,7 @@ using Credentials.Api.Http;
 using Credentials.Grains;
 using Credentials.Tests.Infrastructure;
 using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -74,6 +75,34 @@ public sealed class StartupWarmupTests
         var statuses = new List<HttpStatusCode>();
         for (var i = 0; i < 20 && !statuses.Contains(HttpStatusCode.TooManyRequests); i++) statuses.Add((await admin.GetAsync("/api/platforms/")).StatusCode);
         Assert.Contains(HttpStatusCode.TooManyRequests, statuses);
+    }
+
+    [Fact]
+    public async Task A_failing_in_process_read_is_tried_once_and_the_warm_up_goes_on()
+    {
+        await using var factory = new ApiFactory();
+        _ = factory.AdminClient();
+        var services = factory.Services;
+        var warmup = new StartupWarmup(services.GetRequiredService<IServer>(), services,
+            services.GetRequiredService<IOptions<JsonOptions>>(),
+            Options.Create(new Credentials.Api.Extensions.ApiOptions { WarmupSeconds = 5 }),
+            NullLogger<StartupWarmup>.Instance);
+        var calls = 0;
+        warmup.Pipeline = context =>
+        {
+            Interlocked.Increment(ref calls);
+            context.Response.StatusCode = StatusCodes.Status500InternalServerError;
+            return Task.CompletedTask;
+        };
+
+        warmup.Start(CancellationToken.None);
+        await warmup.Completion.WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.True(warmup.Rounds >= StartupWarmup.MinRounds, $"the warm-up ran {warmup.Rounds} rounds");
+        Assert.Equal(0, warmup.PipelineReads);
+        // Lanes already inside a round may each have tried it once; no later round does.
+        Assert.InRange(warmup.PipelineRefusals, 1, 8);
+        Assert.Equal(warmup.PipelineRefusals, calls);
     }
 
     [Fact]
