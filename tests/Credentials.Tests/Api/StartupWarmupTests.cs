@@ -83,10 +83,7 @@ public sealed class StartupWarmupTests
         await using var factory = new ApiFactory();
         _ = factory.AdminClient();
         var services = factory.Services;
-        var warmup = new StartupWarmup(services.GetRequiredService<IServer>(), services,
-            services.GetRequiredService<IOptions<JsonOptions>>(),
-            Options.Create(new Credentials.Api.Extensions.ApiOptions { WarmupSeconds = 5 }),
-            NullLogger<StartupWarmup>.Instance);
+        var warmup = NewWarmup(services, new Credentials.Api.Extensions.ApiOptions { WarmupSeconds = 5 });
         var calls = 0;
         warmup.Pipeline = context =>
         {
@@ -112,9 +109,7 @@ public sealed class StartupWarmupTests
         _ = factory.AdminClient();
         var services = factory.Services;
         // Never started: as a node between its server's start and the warm-up's end.
-        var pending = new StartupWarmup(services.GetRequiredService<IServer>(), services,
-            services.GetRequiredService<IOptions<JsonOptions>>(), services.GetRequiredService<IOptions<Credentials.Api.Extensions.ApiOptions>>(),
-            NullLogger<StartupWarmup>.Instance);
+        var pending = NewWarmup(services, services.GetRequiredService<IOptions<Credentials.Api.Extensions.ApiOptions>>().Value);
 
         var verdict = await new WarmupHealthCheck(pending).CheckHealthAsync(new HealthCheckContext());
 
@@ -134,6 +129,11 @@ public sealed class StartupWarmupTests
         var ready = await Credentials.Api.Apis.HealthApi.Ready(services.GetRequiredService<ReadinessProbe>(), own, new Microsoft.AspNetCore.Http.DefaultHttpContext { RequestServices = services });
         Assert.IsType<Microsoft.AspNetCore.Http.HttpResults.ContentHttpResult>(ready.Result);
     }
+
+    /// <summary>A warm-up of the factory's services other than its own (which tests start or not).</summary>
+    private static StartupWarmup NewWarmup(IServiceProvider services, Credentials.Api.Extensions.ApiOptions options) =>
+        new(services.GetRequiredService<IServer>(), services, services.GetRequiredService<IOptions<JsonOptions>>(), Options.Create(options),
+            NullLogger<StartupWarmup>.Instance);
 
     private static async Task WaitReadyAsync(HttpClient client, TimeSpan timeout)
     {
