@@ -10,7 +10,7 @@ public sealed partial class OrgGrain
 {
     public const int MaxImagesPerOrg = 1_000_000;
     /// <summary>Image records are small: more of them fit a bounded chunk.</summary>
-    private const int ImagesPerChunk = 512;
+    public const int ImagesPerChunk = 256;
     /// <summary>Most image ids one search reply looks up, whatever the byte bound would allow.</summary>
     private const int MaxImagesPerReply = 8192;
 

@@ -85,7 +85,7 @@ public static class ActivationBench
     {
         var org = NewOrg("img");
         await silo.Store.WriteAsync(StoredOrgs.PlatformKey(org), new PlatformRecord(org, org, DateTimeOffset.UtcNow), null);
-        const int perChunk = 512; // OrgGrain.ImagesPerChunk
+        const int perChunk = OrgGrain.ImagesPerChunk;
         var seq = 0L;
         for (var chunk = 0; seq < count; chunk++)
         {

@@ -55,6 +55,29 @@ public sealed class ChunkedCollectionTests
     }
 
     [Fact]
+    public async Task Chunks_written_at_a_larger_capacity_load_whole_and_take_new_items_after_a_capacity_cut()
+    {
+        // Image chunks were 512 items before OrgGrain.ImagesPerChunk became 256: their rows stay.
+        var before = new ChunkedCollection<Issuer>("org-a/issuers", i => i.EntityId, _ => 100, maxItemsPerChunk: 512);
+        for (var i = 0; i < 700; i++) before.Add(Issuer($"i{i:D4}"), before.NextSeq());
+        await Persist(before);
+
+        var after = new ChunkedCollection<Issuer>("org-a/issuers", i => i.EntityId, _ => 100, maxItemsPerChunk: 256);
+        await after.LoadAsync(Store);
+        Assert.Equal(700, after.Count);
+        for (var i = 700; i < 1000; i++) after.Add(Issuer($"i{i:D4}"), after.NextSeq());
+        after.Remove("i0001");
+        await Persist(after);
+
+        var reloaded = new ChunkedCollection<Issuer>("org-a/issuers", i => i.EntityId, _ => 100, maxItemsPerChunk: 256);
+        await reloaded.LoadAsync(Store);
+        Assert.Equal(999, reloaded.Count);
+        var ids = Enumerable.Range(0, reloaded.Count).Select(i => reloaded[i].EntityId).ToArray();
+        Assert.Equal(Enumerable.Range(0, 1000).Where(i => i != 1).Select(i => $"i{i:D4}"), ids);
+        Assert.Equal(1001, reloaded.NextSeq());
+    }
+
+    [Fact]
     public void A_change_marks_only_the_chunk_that_holds_the_item()
     {
         var collection = NewCollection();
