@@ -96,9 +96,10 @@ public sealed class StartupWarmup(
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(stopping);
             deadline.CancelAfter(budget);
             using var http = LoopbackClient();
-            using var read = SyntheticRead.Start(services, json.Value.SerializerOptions);
-            var (page, issuers) = SyntheticPage();
             var serializer = json.Value.SerializerOptions;
+            using var read = new SyntheticRead(services, serializer);
+            var (page, issuers) = SyntheticPage();
+            var grain = services.GetRequiredService<IGrainFactory>().GetOrgGrain(OrgKey);
             var admin = services.GetRequiredService<AdminToken>();
             var probeToken = "warm-up-" + Guid.NewGuid().ToString("N");
 
@@ -132,7 +133,6 @@ public sealed class StartupWarmup(
                 // The credential check the in-process read skips (its caller is set, not presented).
                 _ = admin.Matches(Grains.ApiTokens.Hash(probeToken)) || Grains.ApiTokens.OrgOf(probeToken) is not null;
                 // Both calls a list read makes: the first read of a page, and a repeated one.
-                var grain = services.GetRequiredService<IGrainFactory>().GetOrgGrain(OrgKey);
                 await grain.ListIssuers(null, 0, Paging.DefaultLimit);
                 await grain.ListIssuersUnlessUnchanged(null, 0, Paging.DefaultLimit, knownVersion: 1);
                 await JsonSerializer.SerializeAsync(Stream.Null, page, serializer, token);
@@ -214,7 +214,7 @@ public sealed class StartupWarmup(
         private readonly ClaimsPrincipal _caller = new(new ClaimsIdentity(
             [new Claim(CredentialClaims.Kind, CredentialClaims.SuperAdmin)], ApiTokenAuthenticationHandler.SchemeName));
 
-        private SyntheticRead(IServiceProvider services, JsonSerializerOptions json)
+        public SyntheticRead(IServiceProvider services, JsonSerializerOptions json)
         {
             _scopes = services.GetRequiredService<IServiceScopeFactory>();
             _pages = services.GetRequiredService<IssuerPageCache>();
@@ -226,8 +226,6 @@ public sealed class StartupWarmup(
             _shown = services.GetRequiredService<LocalIssuerVersions>().ShowWhile(org, issuers);
             _path = $"/api/credentials/orgs/{org}/users/warm-up/issuers/";
         }
-
-        public static SyntheticRead Start(IServiceProvider services, JsonSerializerOptions json) => new(services, json);
 
         /// <summary>Runs one read through <paramref name="pipeline"/> and returns its status.</summary>
         public async Task<int> RunAsync(RequestDelegate pipeline)
