@@ -3,13 +3,14 @@
 # builds of several commits, alternating: a figure that other work on a shared machine disturbs far
 # less than a rate does (not free of it: an idle .NET thread pool spins, and that counts as CPU time).
 #
-#   bash bench/cpu-cost.sh [--scenario upload] [--duration 16] [--rounds 2] [--no-sqlite] REF [REF...]
+#   bash bench/cpu-cost.sh [--scenario upload] [--duration 16] [--rounds 2] [--no-sqlite|--no-postgres] REF [REF...]
 #
 # Each REF is built as bench/run.sh --ref builds it (Release, ReadyToRun, into bench/.artifacts/<sha>,
-# reused when already there). One throwaway PostgreSQL (scripts/lib/postgres.sh) serves every run.
+# reused when already there). One throwaway PostgreSQL (scripts/lib/postgres.sh) serves every run
+# (none with --no-postgres: read scenarios such as read-list do not need one).
 # Per run: a fresh service, the bench tool's scenario (2 s warm-up); CPU is sampled from /proc from
 # 3 s into the measured window to 1 s before its end, and divided by the answers in that span (the
-# window's rate × the span). Prints one Markdown row per run.
+# window's rate × the span); the bench tool's own CPU per answer too (the load generator shares the cores). Prints one Markdown row per run.
 set -euo pipefail
 
 BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -28,7 +29,8 @@ while [[ $# -gt 0 ]]; do
         --duration) DURATION="${2:?}"; shift 2 ;;
         --rounds) ROUNDS="${2:?}"; shift 2 ;;
         --no-sqlite) BACKENDS="postgres"; shift ;;
-        -h|--help) sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        --no-postgres) BACKENDS="sqlite"; shift ;;
+        -h|--help) sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) REFS+=("$1"); shift ;;
     esac
 done
@@ -62,15 +64,18 @@ done
 dotnet build "$BENCH_DIR/Credentials.Bench/Credentials.Bench.csproj" -c Release -nologo -v q -clp:ErrorsOnly || die "the bench tool did not build"
 BENCH_DLL="$BENCH_DIR/Credentials.Bench/bin/Release/net10.0/Credentials.Bench.dll"
 
-pg_throwaway_start --db credentials_bench --set max_connections=200
-PG_MASTER="$(head -1 "$PG_TMP/data/postmaster.pid")"
-POSTGRES_CONN="$PG_CONN;Pooling=true"
+PG_MASTER=""
+if [[ "$BACKENDS" == *postgres* ]]; then
+    pg_throwaway_start --db credentials_bench --set max_connections=200
+    PG_MASTER="$(head -1 "$PG_TMP/data/postmaster.pid")"
+    POSTGRES_CONN="$PG_CONN;Pooling=true"
+fi
 
 TICKS="$(getconf CLK_TCK)"
 # CPU ticks of a process and every descendant (exited children included, as the kernel sums them).
 tree_ticks() {
     local pid="$1" total=0 child
-    [[ -r /proc/$pid/stat ]] || { echo 0; return; }
+    [[ -n "$pid" && -r /proc/$pid/stat ]] || { echo 0; return; }
     total=$(awk '{ sub(/^.*\) /, ""); print $12 + $13 + $14 + $15 }' "/proc/$pid/stat")
     for child in $(cat /proc/"$pid"/task/*/children 2>/dev/null); do
         total=$((total + $(tree_ticks "$child")))
@@ -79,8 +84,8 @@ tree_ticks() {
 }
 free_port() { local p; while :; do p=$((20000 + RANDOM % 10000)); [[ -z "$(ss -Htan "sport = :$p")" ]] && { echo "$p"; return; }; done; }
 
-echo "| ref | backend | answers/s | load | service µs | PostgreSQL µs | total µs per answer |"
-echo "| --- | --- | ---: | --- | ---: | ---: | ---: |"
+echo "| ref | backend | answers/s | load | service µs | PostgreSQL µs | total µs per answer | bench tool µs |"
+echo "| --- | --- | ---: | --- | ---: | ---: | ---: | ---: |"
 for round in $(seq 1 "$ROUNDS"); do
   for ref in "${REFS[@]}"; do
     for backend in $BACKENDS; do
@@ -104,17 +109,17 @@ for round in $(seq 1 "$ROUNDS"); do
         bench_pid=$!
         # The scenario's set-up (a fresh org) takes well under a second; the window starts after the warm-up.
         sleep 5
-        a0=$(tree_ticks "$API_PID"); p0=$(tree_ticks "$PG_MASTER"); t0=$(date +%s.%N)
+        a0=$(tree_ticks "$API_PID"); p0=$(tree_ticks "$PG_MASTER"); b0=$(tree_ticks "$bench_pid"); t0=$(date +%s.%N)
         sleep $((DURATION - 4))
-        a1=$(tree_ticks "$API_PID"); p1=$(tree_ticks "$PG_MASTER"); t1=$(date +%s.%N)
+        a1=$(tree_ticks "$API_PID"); p1=$(tree_ticks "$PG_MASTER"); b1=$(tree_ticks "$bench_pid"); t1=$(date +%s.%N)
         wait "$bench_pid" || die "the bench failed: $(tail -5 "$RUN_TMP/bench.log")"
         kill "$API_PID"; wait "$API_PID" 2>/dev/null || true; API_PID=""
         rate="$(grep -m1 "| $backend | $SCENARIO |" "$out" | awk -F'|' '{ gsub(/ /, "", $10); print $10 }')"
         [[ "$backend" == sqlite ]] && p1=$p0
-        awk -v r="$rate" -v a=$((a1 - a0)) -v p=$((p1 - p0)) -v t0="$t0" -v t1="$t1" -v hz="$TICKS" \
+        awk -v r="$rate" -v a=$((a1 - a0)) -v p=$((p1 - p0)) -v b=$((b1 - b0)) -v t0="$t0" -v t1="$t1" -v hz="$TICKS" \
             -v ref="$ref" -v be="$backend" -v load="$(cut -d' ' -f1 /proc/loadavg)" 'BEGIN {
                 n = r * (t1 - t0); f = 1e6 / hz / n
-                printf "| %s | %s | %d | %s | %.0f | %.0f | %.0f |\n", ref, be, r, load, a * f, p * f, (a + p) * f }'
+                printf "| %s | %s | %d | %s | %.0f | %.0f | %.0f | %.0f |\n", ref, be, r, load, a * f, p * f, (a + p) * f, b * f }'
     done
   done
 done
