@@ -14,12 +14,20 @@ public sealed class RequestIdMiddleware(RequestDelegate next, ILogger<RequestIdM
     private static readonly SearchValues<char> Allowed =
         SearchValues.Create("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:/+=@");
 
+    /// <summary>
+    /// The first half of every id this process makes: random per process, so ids of different
+    /// nodes and restarts do not meet. The second half counts. (Guid.NewGuid asks the kernel for
+    /// random bytes, a system call per request: ~3 % of the issuer page's CPU.)
+    /// </summary>
+    private static readonly ulong ProcessPrefix = BitConverter.ToUInt64(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8));
+    private static long _counter;
+
     public Task InvokeAsync(HttpContext context)
     {
         var supplied = context.Request.Headers[Header].ToString();
         var id = supplied.Length is > 0 and <= 128 && !supplied.AsSpan().ContainsAnyExcept(Allowed)
             ? supplied
-            : Guid.NewGuid().ToString("N");
+            : NewId();
         context.TraceIdentifier = id;
         context.Response.Headers[Header] = id;
         if (!logger.IsEnabled(LogLevel.Critical)) return next(context);
@@ -28,6 +36,14 @@ public sealed class RequestIdMiddleware(RequestDelegate next, ILogger<RequestIdM
         context.Features.Set(state);
         return InScope(context, state);
     }
+
+    /// <summary>32 lowercase hex digits, as a GUID's "N" form: the process prefix, then a count.</summary>
+    public static string NewId() =>
+        string.Create(32, (ProcessPrefix, (ulong)Interlocked.Increment(ref _counter)), static (chars, parts) =>
+        {
+            parts.Item1.TryFormat(chars, out _, "x16");
+            parts.Item2.TryFormat(chars[16..], out _, "x16");
+        });
 
     private async Task InScope(HttpContext context, RequestLogState state)
     {

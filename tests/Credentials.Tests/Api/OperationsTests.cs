@@ -69,6 +69,19 @@ public sealed class OperationsTests(SqliteApiFixture fixture)
         Assert.False(string.IsNullOrWhiteSpace(firstId));
         Assert.False(string.IsNullOrWhiteSpace(secondId));
         Assert.NotEqual(firstId, secondId);
+        // A GUID's "N" shape, as before ids came from a counter: 32 lowercase hex digits.
+        Assert.Matches("^[0-9a-f]{32}$", firstId);
+        Assert.Matches("^[0-9a-f]{32}$", secondId);
+    }
+
+    [Fact]
+    public void Generated_request_ids_share_the_process_prefix_and_never_repeat()
+    {
+        var ids = Enumerable.Range(0, 10_000).AsParallel().Select(_ => Credentials.Api.Http.RequestIdMiddleware.NewId()).ToList();
+
+        Assert.Equal(ids.Count, ids.Distinct(StringComparer.Ordinal).Count());
+        Assert.Single(ids.Select(id => id[..16]).Distinct(StringComparer.Ordinal));
+        Assert.All(ids, id => Assert.Matches("^[0-9a-f]{32}$", id));
     }
 
     /// <summary>Every issuer and platform path of the contract, with its operations.</summary>
