@@ -33,14 +33,21 @@ public static class OpenBadgesApi
             // 503: the grain may have to load the org from a database that does not answer.
             .ProducesProblems(StatusCodes.Status404NotFound, StatusCodes.Status503ServiceUnavailable);
 
-        group.MapDocument<OpenBadgesProfile>("v3", GetProfile, "GetOpenBadgesProfile", "an Open Badges 3.0 Profile", ProfileV3);
-        group.MapDocument<OpenBadgesIssuerV2>("v2", GetIssuerV2, "GetOpenBadgesIssuerV2", "an Open Badges 2.0 Issuer", IssuerV2);
+        // Handlers named at the call: the request delegate generator binds them at compile time.
+        group.MapMethods(DocumentPath("v3"), DocumentMethods, GetProfile)
+            .Describe<OpenBadgesProfile>("v3", "GetOpenBadgesProfile", "an Open Badges 3.0 Profile", ProfileV3);
+        group.MapMethods(DocumentPath("v2"), DocumentMethods, GetIssuerV2)
+            .Describe<OpenBadgesIssuerV2>("v2", "GetOpenBadgesIssuerV2", "an Open Badges 2.0 Issuer", IssuerV2);
         return app;
     }
 
-    private static void MapDocument<TDocument>(
-        this RouteGroupBuilder group, string version, Delegate handler, string name, string title, Func<string, Issuer, byte[]> write) =>
-        group.MapMethods($"/{version}/orgs/{{org}}/issuers/{{entityId}}/", [HttpMethods.Get, HttpMethods.Head], handler)
+    private static readonly string[] DocumentMethods = [HttpMethods.Get, HttpMethods.Head];
+
+    private static string DocumentPath(string version) => $"/{version}/orgs/{{org}}/issuers/{{entityId}}/";
+
+    private static void Describe<TDocument>(
+        this RouteHandlerBuilder endpoint, string version, string name, string title, Func<string, Issuer, byte[]> write) =>
+        endpoint
             .WithName(name)
             .WithSummary($"The issuer as {title} (JSON-LD); public, cacheable for 5 minutes.")
             .WithDescription("`id` is this document's own absolute URL (built on `Api:PublicBaseUrl` when set). `url`, `email` and "
