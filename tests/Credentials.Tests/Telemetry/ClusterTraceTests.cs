@@ -10,7 +10,7 @@ namespace Credentials.Tests.Telemetry;
 /// Cluster mode: a silo host process and an API node in client mode, both exporting to one
 /// collector; a request's spans from both processes form one trace.
 /// </summary>
-public sealed class ClusterTraceTests : IAsyncDisposable
+public sealed class ClusterTraceTests : IAsyncLifetime
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(90);
     private readonly string _clusterId = TestBackends.NewServiceId();
@@ -88,7 +88,11 @@ public sealed class ClusterTraceTests : IAsyncDisposable
         _silo.BeginErrorReadLine();
     }
 
-    public async ValueTask DisposeAsync()
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    // IAsyncLifetime, not IAsyncDisposable: xunit 2 never calls a test class's DisposeAsync, so the
+    // silo process outlived every run of this test.
+    public async Task DisposeAsync()
     {
         if (_silo is null) return;
         if (!_silo.HasExited) _silo.Kill(entireProcessTree: true);
