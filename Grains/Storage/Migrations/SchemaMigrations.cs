@@ -35,6 +35,7 @@ public static class SchemaMigrations
     [
         Load(1, "Grain state, OrleansQuery, membership and blob tables (accepts a database made by the pre-migration code)", "0001-baseline.sql"),
         Load(2, "Blob content stored out of line and uncompressed (EXTERNAL)", "0002-blob-content-external.sql"),
+        Load(3, "Grain state payloads compressed with lz4 (where the server has it)", "0003-state-payload-lz4.sql"),
     ];
 
     /// <summary>The version this build needs: its newest migration. A newer database is fine.</summary>

@@ -41,6 +41,29 @@ public sealed class MigrationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task State_payloads_written_with_pglz_stay_readable_and_new_ones_are_compressed_with_lz4()
+    {
+        await MigrateAsync(target: 2);
+        // 64 KiB that compress well: stored compressed (inline or in TOAST), with the column's method.
+        const string Payload = "decode(repeat('00112233445566778899aabbccddeeff', 4096), 'hex')";
+        await MigrationDatabase.ExecuteAsync(_database.ConnectionString,
+            $"INSERT INTO credentials_grain_state VALUES ('svc', 'state', 0, 0, 'before', {Payload}, 1, now())");
+        Assert.Equal("pglz", await _database.ScalarAsync("SELECT pg_column_compression(payload) FROM credentials_grain_state WHERE grain_key = 'before'"));
+
+        var report = await MigrateAsync();
+
+        Assert.Contains(3, report.Applied.Select(m => m.Version));
+        Assert.Equal("l", Convert.ToString(await _database.ScalarAsync(
+            "SELECT attcompression FROM pg_attribute WHERE attrelid = 'credentials_grain_state'::regclass AND attname = 'payload'")));
+        await MigrationDatabase.ExecuteAsync(_database.ConnectionString,
+            $"INSERT INTO credentials_grain_state VALUES ('svc', 'state', 0, 0, 'after', {Payload}, 1, now())");
+        Assert.Equal("lz4", await _database.ScalarAsync("SELECT pg_column_compression(payload) FROM credentials_grain_state WHERE grain_key = 'after'"));
+        var expected = Convert.FromHexString(string.Concat(Enumerable.Repeat("00112233445566778899aabbccddeeff", 4096)));
+        Assert.Equal(expected, await _database.ScalarAsync("SELECT payload FROM credentials_grain_state WHERE grain_key = 'before'"));
+        Assert.Equal(expected, await _database.ScalarAsync("SELECT payload FROM credentials_grain_state WHERE grain_key = 'after'"));
+    }
+
+    [Fact]
     public async Task A_database_made_by_the_pre_migration_code_is_accepted_and_keeps_its_rows()
     {
         await MigrationDatabase.ExecuteAsync(_database.ConnectionString, PreMigrationSchema);
