@@ -20,6 +20,8 @@ public static class Extensions
     {
         var services = builder.Services;
         var configuration = builder.Configuration;
+        // No "Server: Kestrel" on every answer: it tells an attacker what runs here and costs bytes.
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
 
         services.AddOptions<ApiOptions>().Bind(configuration.GetSection("Api")).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<AuthOptions>().Bind(configuration.GetSection("Auth")).ValidateDataAnnotations().ValidateOnStart();

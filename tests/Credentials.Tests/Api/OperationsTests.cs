@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json.Nodes;
 using Credentials.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Credentials.Tests.Api;
 
@@ -72,6 +73,17 @@ public sealed class OperationsTests(SqliteApiFixture fixture)
         // A GUID's "N" shape, as before ids came from a counter: 32 lowercase hex digits.
         Assert.Matches("^[0-9a-f]{32}$", firstId);
         Assert.Matches("^[0-9a-f]{32}$", secondId);
+    }
+
+    [Fact]
+    public async Task Answers_do_not_name_the_server_software()
+    {
+        // WebApplicationFactory's test server never adds the header; Kestrel does unless told not to.
+        var options = _factory.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>>().Value;
+        var response = await _client.GetAsync("/healthz");
+
+        Assert.False(options.AddServerHeader);
+        Assert.False(response.Headers.Contains("Server"));
     }
 
     [Fact]
