@@ -24,7 +24,6 @@ public static class AccessPolicies
     /// <summary>May create platforms.</summary>
     public const string SuperAdmin = "super-admin";
 
-
     public static IServiceCollection AddCredentialsAuth(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddSingleton<AdminToken>();
