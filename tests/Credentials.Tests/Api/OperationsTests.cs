@@ -29,6 +29,20 @@ public sealed class OperationsTests(SqliteApiFixture fixture)
     }
 
     [Theory]
+    [InlineData("/healthz")]
+    [InlineData("/readyz")]
+    public async Task Health_endpoints_answer_HEAD_with_200(string path)
+    {
+        using var client = _factory.CreateClient();
+
+        var response = await client.SendAsync(new HttpRequestMessage(HttpMethod.Head, path));
+
+        // (Kestrel drops a HEAD answer's body; the in-memory test server does not.)
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("text/plain", response.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Theory]
     [InlineData("GET", "/healthz")]
     [InlineData("GET", "/api/platforms/{org}/")]
     [InlineData("GET", "/api/credentials/orgs/{org}/users/admin/issuers/")]
