@@ -18,22 +18,20 @@ public static class HealthApi
 
         // Alive: the process answers. No dependency is checked, so a database outage never restarts pods.
         // HEAD too: load balancers and uptime checkers often probe with it.
-        group.MapMethods("/healthz", ProbeMethods, () => TypedResults.Text("Healthy"))
+        group.MapMethods("/healthz", ReadMethods.GetAndHead, () => TypedResults.Text("Healthy"))
             .WithName("Liveness")
             .Produces<string>(StatusCodes.Status200OK, "text/plain")
             .WithSummary("The process is alive.");
 
         // Ready: the silo (or cluster) answers a grain call. A silent database only degrades it (200,
         // body "Degraded: ..."): reads still come from grain memory, writes answer 503 themselves.
-        group.MapMethods("/readyz", ProbeMethods, Ready)
+        group.MapMethods("/readyz", ReadMethods.GetAndHead, Ready)
             .WithName("Readiness")
             .Produces<string>(StatusCodes.Status200OK, "text/plain")
             .WithSummary("The Orleans cluster answers (a silent database is reported, not failed).")
             .ProducesProblems(StatusCodes.Status503ServiceUnavailable);
         return app;
     }
-
-    private static readonly string[] ProbeMethods = [HttpMethods.Get, HttpMethods.Head];
 
     public static async Task<Results<ContentHttpResult, ProblemHttpResult>> Ready(ReadinessProbe readiness, StartupWarmup warmup, HttpContext context)
     {

@@ -36,7 +36,7 @@ public static partial class MediaApi
 
     public static IEndpointRouteBuilder MapMediaApi(this IEndpointRouteBuilder app)
     {
-        app.MapMethods(Prefix + "/{org}/{file}", [HttpMethods.Get, HttpMethods.Head], GetMedia)
+        app.MapMethods(Prefix + "/{org}/{file}", ReadMethods.GetAndHead, GetMedia)
             .WithTags("Media")
             .WithName("GetMedia")
             .WithSummary("The stored bytes of an image; public, cacheable forever.")

@@ -34,14 +34,12 @@ public static class OpenBadgesApi
             .ProducesProblems(StatusCodes.Status404NotFound, StatusCodes.Status503ServiceUnavailable);
 
         // Handlers named at the call: the request delegate generator binds them at compile time.
-        group.MapMethods(DocumentPath("v3"), DocumentMethods, GetProfile)
+        group.MapMethods(DocumentPath("v3"), ReadMethods.GetAndHead, GetProfile)
             .Describe<OpenBadgesProfile>("v3", "GetOpenBadgesProfile", "an Open Badges 3.0 Profile", ProfileV3);
-        group.MapMethods(DocumentPath("v2"), DocumentMethods, GetIssuerV2)
+        group.MapMethods(DocumentPath("v2"), ReadMethods.GetAndHead, GetIssuerV2)
             .Describe<OpenBadgesIssuerV2>("v2", "GetOpenBadgesIssuerV2", "an Open Badges 2.0 Issuer", IssuerV2);
         return app;
     }
-
-    private static readonly string[] DocumentMethods = [HttpMethods.Get, HttpMethods.Head];
 
     private static string DocumentPath(string version) => $"/{version}/orgs/{{org}}/issuers/{{entityId}}/";
 

@@ -27,7 +27,7 @@ public static partial class RenditionsApi
 
     public static IEndpointRouteBuilder MapRenditionsApi(this IEndpointRouteBuilder app)
     {
-        app.MapMethods(Prefix + "/{org}/{sha256}/{file}", [HttpMethods.Get, HttpMethods.Head], GetRendition)
+        app.MapMethods(Prefix + "/{org}/{sha256}/{file}", ReadMethods.GetAndHead, GetRendition)
             .WithTags("Media")
             .WithName("GetRendition")
             .WithSummary("A PNG of an image scaled so its longer side is 64, 128, 256 or 512 pixels; public, cacheable forever.")

@@ -97,7 +97,8 @@ public sealed class StartupWarmup(
             deadline.CancelAfter(budget);
             using var http = LoopbackClient();
             var serializer = json.Value.SerializerOptions;
-            using var read = new SyntheticRead(services, serializer);
+            // Its page and board entries only where there is a pipeline to read them through.
+            using var read = Pipeline is null ? null : new SyntheticRead(services, serializer);
             var (page, issuers) = SyntheticPage();
             var grain = services.GetRequiredService<IGrainFactory>().GetOrgGrain(OrgKey);
             var admin = services.GetRequiredService<AdminToken>();
@@ -120,7 +121,7 @@ public sealed class StartupWarmup(
                             logger.LogInformation("Warm-up: no loopback request ({Reason}).", ex.Message);
                     }
                 }
-                if (Pipeline is { } pipeline && Volatile.Read(ref _pipelineWorks))
+                if (read is not null && Pipeline is { } pipeline && Volatile.Read(ref _pipelineWorks))
                 {
                     var status = await read.RunAsync(pipeline);
                     if (status == StatusCodes.Status200OK) Interlocked.Increment(ref _pipelineReads);
